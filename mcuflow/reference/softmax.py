@@ -1,0 +1,1 @@
+"""Placeholder: filled in by the operator family that owns it."""
