@@ -1,0 +1,14 @@
+/**
+ * @file tinyengine.h
+ * @brief TinyEngine public API: bit-exact int8 kernels (TF Lite Micro arithmetic).
+ *
+ * Include this one header. Each kernel family has its own header below.
+ */
+#ifndef TINYENGINE_H
+#define TINYENGINE_H
+
+#include "te_types.h"
+
+/* Kernel families: add one line per family header, above the #endif. */
+
+#endif /* TINYENGINE_H */
