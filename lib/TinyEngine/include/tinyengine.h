@@ -10,5 +10,7 @@
 #include "te_types.h"
 
 /* Kernel families: add one line per family header, above the #endif. */
+#include "te_shape.h"
+#include "te_conv.h"
 
 #endif /* TINYENGINE_H */
