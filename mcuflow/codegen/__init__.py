@@ -20,7 +20,7 @@ import jinja2
 import numpy as np
 
 from ..analysis import op_macs, summarize
-from ..errors import UnsupportedError
+from ..errors import McuflowError, ModelError, UnsupportedError
 from ..graph import Graph
 from ..planner import MemoryPlan, plan_memory
 from .lowering import ConstArray, LoweringContext, c_initializer, ctype, lowering_for, scratch_bytes
@@ -67,8 +67,17 @@ def check_supported(graph: Graph) -> None:
         t = graph.tensors[i]
         if t.dtype not in SUPPORTED_IO_DTYPES:
             raise UnsupportedError(f"model input/output tensor '{t.name}' has dtype {t.dtype}")
+    written = set(graph.inputs)
     for op in graph.ops:
+        for i in op.inputs:
+            if i >= 0 and not graph.tensors[i].is_const and i not in written:
+                raise ModelError(f"operator {op.index} ({op.type}) reads tensor {i} '{graph.tensors[i].name}' "
+                                 "before any operator writes it")
+        written.update(op.outputs)
         lowering_for(op)
+    for i in graph.outputs:
+        if i not in written:
+            raise ModelError(f"model output tensor {i} '{graph.tensors[i].name}' is never written")
 
 
 def _c_ident(name: str) -> str:
@@ -83,7 +92,14 @@ def render(graph: Graph, model_bytes: bytes, name: str = "model", plan: MemoryPl
     """Lower a graph to C. ``model_bytes`` is the .tflite the graph came from (hashed)."""
     name = _c_ident(name)
     check_supported(graph)
-    scratch = {op.index: scratch_bytes(graph, op) for op in graph.ops}
+    scratch = {}
+    for op in graph.ops:
+        try:
+            scratch[op.index] = scratch_bytes(graph, op)
+        except McuflowError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise ModelError(f"operator {op.index} ({op.type}): inconsistent model ({type(e).__name__}: {e})") from None
     if plan is None:
         plan = plan_memory(graph, scratch, strategy)
 
@@ -106,7 +122,13 @@ def render(graph: Graph, model_bytes: bytes, name: str = "model", plan: MemoryPl
         ctx = LoweringContext(graph, op, tensor_expr,
                               scratch_expr=f"({name}_arena + {off})" if off is not None else "NULL",
                               scratch_size=plan.scratch_bytes(op.index), symbol_prefix=name, _used_symbols=used)
-        lowering_for(op).fn(graph, op, ctx)
+        try:
+            lowering_for(op).fn(graph, op, ctx)
+        except McuflowError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a malformed graph must name its op, not crash
+            raise ModelError(f"operator {op.index} ({op.type}): inconsistent model "
+                             f"({type(e).__name__}: {e})") from None
         consts += ctx.consts
         out_shapes = ", ".join("x".join(map(str, graph.tensors[t].shape)) for t in op.outputs)
         steps.append({"index": op.index, "type": op.type, "comment": f"{op.type} -> {out_shapes}",

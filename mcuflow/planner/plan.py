@@ -91,7 +91,7 @@ def greedy_by_size(bufs: list[Buffer]) -> dict[str, int]:
     placed: list[tuple[int, Buffer]] = []
     offsets: dict[str, int] = {}
     for b in sorted(bufs, key=lambda b: (-b.size, b.first, b.key)):
-        conflicts = sorted((off, o) for off, o in placed if o.overlaps(b))
+        conflicts = sorted(((off, o) for off, o in placed if o.overlaps(b)), key=lambda p: (p[0], p[1].key))
         off = 0
         for c_off, c in conflicts:
             if off + b.size <= c_off:
