@@ -1,0 +1,188 @@
+"""The ``mcuflow`` command line.
+
+Every command has ``--help``; errors a user can act on (a malformed model, an
+unsupported operator, a model that does not fit) print one line and exit 2,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import McuflowError
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=2))
+
+
+def cmd_inspect(args) -> int:
+    from .analysis import shape_str, summarize
+    from .tflite.reader import read_model
+
+    graph = read_model(args.model)
+    info = summarize(graph)
+    if args.memory:
+        from .codegen import check_supported
+        from .codegen.lowering import scratch_bytes
+        from .planner import plan_memory
+
+        check_supported(graph)
+        plan = plan_memory(graph, {op.index: scratch_bytes(graph, op) for op in graph.ops})
+        info["memory"] = {"strategy": plan.strategy, "arena_bytes": plan.arena_bytes,
+                          "lower_bound_bytes": plan.lower_bound, "step_live_bytes": plan.step_live_bytes}
+        for row in info["layers"]:
+            row["live_bytes"] = plan.step_live_bytes[row["index"]]
+    if args.json:
+        _print_json(info)
+        return 0
+    print(f"{args.model}: {info['ops']} ops, {info['tensors']} tensors, {info['macs']:,} MACs, "
+          f"{info['params']:,} parameters, {info['const_bytes']:,} bytes of constants")
+    for t in info["inputs"]:
+        print(f"  input  {t['name']}: {t['dtype']} {shape_str(t['shape'])}")
+    for t in info["outputs"]:
+        print(f"  output {t['name']}: {t['dtype']} {shape_str(t['shape'])}")
+    header = f"{'#':>4}  {'operator':<24} {'output':<18} {'MACs':>12} {'params':>9}"
+    if args.memory:
+        header += f" {'live bytes':>11}"
+    print(header)
+    for r in info["layers"]:
+        line = f"{r['index']:>4}  {r['type']:<24} {shape_str(r['output_shape']):<18} {r['macs']:>12,} {r['params']:>9,}"
+        if args.memory:
+            line += f" {r['live_bytes']:>11,}"
+        print(line)
+    if args.memory:
+        m = info["memory"]
+        print(f"arena {m['arena_bytes']:,} bytes ({m['strategy']}), lower bound {m['lower_bound_bytes']:,} bytes")
+    return 0
+
+
+def cmd_compile(args) -> int:
+    from .codegen import compile_model
+
+    gen = compile_model(args.model, name=args.name)
+    if args.board:
+        from .boards import check_fits  # provided by the boards registry
+
+        check_fits(gen.report, args.board)
+    paths = gen.write(args.output)
+    if args.json:
+        _print_json(gen.report)
+    else:
+        r = gen.report
+        print(f"wrote {', '.join(p.name for p in paths)} to {args.output}")
+        print(f"  {r['macs']:,} MACs, arena {r['arena_bytes']:,} bytes, weights {r['flash_weights_bytes']:,} bytes")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    import numpy as np
+
+    from .verify.host import verify_model
+
+    if args.target != "host":
+        from .device import verify_on_board  # the firmware/harness package
+
+        result = verify_on_board(args.model, args.target, n_inputs=args.inputs, seed=args.seed, port=args.port)
+        if args.json:
+            _print_json(result)
+        else:
+            print(f"{args.model}: bit-exact on {args.target} ({args.inputs} inputs)")
+        return 0
+    inputs = None
+    if args.input_file:
+        from .codegen import load
+
+        graph, _ = load(args.model)
+        inputs = []
+        for f in args.input_file:
+            arr = np.load(f) if f.endswith(".npy") else np.fromfile(f, dtype=graph.tensors[graph.inputs[0]].dtype)
+            t = graph.tensors[graph.inputs[0]]
+            inputs.append([np.asarray(arr, dtype=t.dtype).reshape(t.shape)])
+    res = verify_model(args.model, n_inputs=args.inputs, seed=args.seed, sanitize=not args.no_sanitize,
+                       oracle=args.oracle, inputs=inputs)
+    summary = {"model": str(args.model), "target": "host", "oracle": res.oracle, "inputs": res.n_inputs,
+               "ops": res.ops, "compared_tensors": res.compared_tensors, "bit_exact": True}
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"{args.model}: bit-exact on the host against {res.oracle} and the NumPy reference "
+              f"({res.n_inputs} inputs, {res.ops} ops, {res.compared_tensors} tensors compared)")
+    return 0
+
+
+def cmd_factory(args) -> int:
+    from .factory import MODELS, write_all
+
+    names = args.models or list(MODELS)
+    paths = write_all(args.output, names=names)
+    for p in paths:
+        print(p)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mcuflow", description="Compile int8 TFLite models to bit-exact C for Cortex-M.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("inspect", help="operators, tensors, MACs, parameters, flash bytes")
+    s.add_argument("model")
+    s.add_argument("--memory", action="store_true", help="per-layer live bytes under the memory plan")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_inspect)
+
+    s = sub.add_parser("compile", help="generate C sources and report.json")
+    s.add_argument("model")
+    s.add_argument("-o", "--output", required=True, help="output directory")
+    s.add_argument("--name", default="model", help="C symbol prefix (default: model)")
+    s.add_argument("--board", help="refuse the model if it does not fit this board")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_compile)
+
+    s = sub.add_parser("verify", help="run generated code and the oracle on the same inputs, compare bytes")
+    s.add_argument("model")
+    s.add_argument("--target", default="host", help="host, or a board name")
+    s.add_argument("--inputs", type=int, default=3, help="number of random input sets")
+    s.add_argument("--input-file", action="append", help="an input (.npy or raw bytes); repeatable")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--oracle", choices=["tflm", "litert"], default="tflm")
+    s.add_argument("--port", help="serial URL of a connected board")
+    s.add_argument("--no-sanitize", action="store_true", help="build without ASan/UBSan")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_verify)
+
+    s = sub.add_parser("factory", help="write the project's test models (.tflite)")
+    s.add_argument("-o", "--output", default="models/factory")
+    s.add_argument("models", nargs="*", help="model names (default: all)")
+    s.set_defaults(fn=cmd_factory)
+
+    s = sub.add_parser("demo", help="compile a bundled model and verify it end to end")
+    s.add_argument("--model", default="dscnn_kws", help="factory model name")
+    s.add_argument("-o", "--output", default="out/demo")
+    s.set_defaults(fn=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.fn(args)
+    except McuflowError as e:
+        print(f"mcuflow: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
