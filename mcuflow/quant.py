@@ -124,7 +124,9 @@ def activation_range(activation: str, scale: float, zero_point: int, dtype: str 
     qmin, qmax = QMIN[dtype], QMAX[dtype]
 
     def q(v: float) -> int:
-        return zero_point + int(round_half_away(v / scale))
+        # TFLite's Quantize() divides in float32 (f / scale, both float): a
+        # double division rounds differently when the quotient is near k + 0.5.
+        return zero_point + int(round_half_away(float(np.float32(v) / np.float32(scale))))
 
     if activation in (None, "NONE"):
         return qmin, qmax
