@@ -1,1 +1,143 @@
-"""Placeholder: filled in by the operator family that owns it."""
+"""Lowerings of the multiply-accumulate family: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED.
+
+Every constant (padding, per-channel multipliers, clamps) comes from the same
+helpers the NumPy reference uses (:mod:`mcuflow.reference.conv`), so the
+generated C and the reference cannot drift apart. The kernels are declared in
+``lib/TinyEngine/include/te_conv.h``.
+"""
+
+from __future__ import annotations
+
+from ..graph import Graph, Op
+from ..reference.conv import MacQuant, conv_geometry, depth_multiplier, fc_dims, mac_quant
+from .lowering import LoweringContext, lower
+
+
+def _no_scratch(graph: Graph, op: Op) -> int:
+    # The portable kernels need none; kept so faster variants only change this.
+    return 0
+
+
+def _bias(op: Op, ctx: LoweringContext, n_out: int) -> str:
+    if len(op.inputs) < 3 or op.inputs[2] < 0:
+        return "NULL"
+    b = ctx.graph.tensors[op.inputs[2]]
+    if b.size != n_out:
+        raise ctx.unsupported(f"bias {b.name!r} has {b.size} values for {n_out} output channels")
+    return ctx.tensor(op.inputs[2])
+
+
+def _per_channel_quant(ctx: LoweringContext, q: MacQuant) -> str:
+    mult = ctx.const_array("multiplier", q.multiplier, "int32_t")
+    shift = ctx.const_array("shift", q.shift, "int32_t")
+    return ctx.struct("te_per_channel_quant", multiplier=mult, shift=shift)
+
+
+def _activation(q: MacQuant) -> str:
+    return f"{{{q.act_min}, {q.act_max}}}"
+
+
+def _tile(h: int, w: int) -> str:
+    return f"{{{h}, {w}}}"
+
+
+def _dims(n: int, h: int, w: int, c: int) -> str:
+    return f"&(const te_dims){{{n}, {h}, {w}, {c}}}"
+
+
+@lower("CONV_2D", scratch=_no_scratch)
+def lower_conv2d(graph: Graph, op: Op, ctx: LoweringContext) -> None:
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    g = conv_geometry(graph, op)
+    q = mac_quant(graph, op, quantized_axis=0)
+    in_c = graph.tensors[x].shape[3]
+    out_c, f_c = graph.tensors[w].shape[0], graph.tensors[w].shape[3]
+    if in_c % f_c or out_c % (in_c // f_c):
+        raise ctx.unsupported(f"{in_c} input channels do not split into groups of filter depth {f_c}")
+    params = ctx.struct(
+        "te_conv_params",
+        input_offset=q.input_offset,
+        output_offset=q.output_offset,
+        stride=_tile(g.stride_h, g.stride_w),
+        padding=_tile(g.pad_h, g.pad_w),
+        dilation=_tile(g.dilation_h, g.dilation_w),
+        activation=_activation(q),
+    )
+    ctx.call(
+        "te_conv2d_s8",
+        ctx.scratch(),
+        params,
+        _per_channel_quant(ctx, q),
+        ctx.dims(graph.tensors[x].shape),
+        ctx.tensor(x),
+        ctx.dims(graph.tensors[w].shape),
+        ctx.tensor(w),
+        _bias(op, ctx, out_c),
+        ctx.dims(graph.tensors[y].shape),
+        ctx.tensor(y),
+    )
+
+
+@lower("DEPTHWISE_CONV_2D", scratch=_no_scratch)
+def lower_depthwise_conv2d(graph: Graph, op: Op, ctx: LoweringContext) -> None:
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    g = conv_geometry(graph, op)
+    q = mac_quant(graph, op, quantized_axis=3)
+    m = depth_multiplier(graph, op)
+    params = ctx.struct(
+        "te_dw_conv_params",
+        input_offset=q.input_offset,
+        output_offset=q.output_offset,
+        stride=_tile(g.stride_h, g.stride_w),
+        padding=_tile(g.pad_h, g.pad_w),
+        dilation=_tile(g.dilation_h, g.dilation_w),
+        depth_multiplier=m,
+        activation=_activation(q),
+    )
+    ctx.call(
+        "te_depthwise_conv2d_s8",
+        ctx.scratch(),
+        params,
+        _per_channel_quant(ctx, q),
+        ctx.dims(graph.tensors[x].shape),
+        ctx.tensor(x),
+        ctx.dims(graph.tensors[w].shape),
+        ctx.tensor(w),
+        _bias(op, ctx, graph.tensors[w].shape[3]),
+        ctx.dims(graph.tensors[y].shape),
+        ctx.tensor(y),
+    )
+
+
+@lower("FULLY_CONNECTED", scratch=_no_scratch)
+def lower_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> None:
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    if op.opt("weights_format", "DEFAULT") not in ("DEFAULT", None):
+        raise ctx.unsupported(f"weights_format {op.opt('weights_format')}")
+    batches, in_f, out_f = fc_dims(graph, op)
+    q = mac_quant(graph, op, quantized_axis=0)
+    params = ctx.struct(
+        "te_fc_params",
+        input_offset=q.input_offset,
+        filter_offset=0 if q.per_channel else q.filter_offset,
+        output_offset=q.output_offset,
+        activation=_activation(q),
+    )
+    if q.per_channel:
+        func, quant = "te_fully_connected_per_channel_s8", _per_channel_quant(ctx, q)
+    else:
+        func = "te_fully_connected_s8"
+        quant = ctx.struct("te_quant", multiplier=int(q.multiplier[0]), shift=int(q.shift[0]))
+    ctx.call(
+        func,
+        ctx.scratch(),
+        params,
+        quant,
+        _dims(batches, 1, 1, in_f),
+        ctx.tensor(x),
+        _dims(out_f, 1, 1, in_f),
+        ctx.tensor(w),
+        _bias(op, ctx, out_f),
+        _dims(batches, 1, 1, out_f),
+        ctx.tensor(y),
+    )

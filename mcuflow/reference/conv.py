@@ -183,7 +183,8 @@ def requantize(acc: np.ndarray, bias, q: MacQuant) -> np.ndarray:
     if bias is not None:
         acc = acc + np.asarray(bias, dtype=np.int64).reshape(-1)
     acc = wrap_int32(acc)
-    out = multiply_by_quantized_multiplier(acc, q.multiplier, q.shift) + q.output_offset
+    # TFLM adds the zero point in int32 too (wrapping, in practice).
+    out = wrap_int32(multiply_by_quantized_multiplier(acc, q.multiplier, q.shift) + q.output_offset)
     return np.clip(out, q.act_min, q.act_max).astype(np.int8)
 
 

@@ -1,0 +1,58 @@
+/*
+ * Private helpers of the multiply-accumulate family (convolution, depthwise,
+ * fully connected): argument checks and the requantization tail every output
+ * value goes through.
+ */
+#ifndef TE_CONV_INTERNAL_H
+#define TE_CONV_INTERNAL_H
+
+#include "../te_internal.h"
+#include "te_conv.h"
+
+static inline int te_mac_dims_ok(const te_dims *d)
+{
+    return d != NULL && d->n > 0 && d->h > 0 && d->w > 0 && d->c > 0;
+}
+
+static inline int te_mac_activation_ok(te_activation a)
+{
+    return a.min >= -128 && a.max <= 127 && a.min <= a.max;
+}
+
+static inline int te_mac_offsets_ok(int32_t input_offset, int32_t output_offset)
+{
+    return input_offset >= -127 && input_offset <= 128 && output_offset >= -128 && output_offset <= 127;
+}
+
+/*
+ * Bias, rescale, zero point, clamp. The two additions wrap like TF Lite
+ * Micro's int32 arithmetic instead of overflowing (undefined in C).
+ */
+static inline int8_t te_mac_finish(int32_t acc, const int32_t *bias, int32_t channel, int32_t multiplier,
+                                   int32_t shift, int32_t output_offset, te_activation act)
+{
+    if (bias != NULL) {
+        acc = (int32_t)((uint32_t)acc + (uint32_t)bias[channel]);
+    }
+    int32_t out = (int32_t)((uint32_t)te_requantize(acc, multiplier, shift) + (uint32_t)output_offset);
+    out = TE_CLAMP(out, act.min, act.max);
+    return (int8_t)out;
+}
+
+/* Number of taps k in [0, k_max) before which `origin + k * dilation` is still < 0. */
+static inline int32_t te_tap_begin(int32_t origin, int32_t dilation)
+{
+    return origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
+}
+
+/* One past the last tap k in [0, k_max) with `origin + k * dilation < size`. */
+static inline int32_t te_tap_end(int32_t origin, int32_t dilation, int32_t size, int32_t k_max)
+{
+    if (origin >= size) {
+        return 0;
+    }
+    const int32_t end = (size - origin + dilation - 1) / dilation;
+    return TE_MIN(end, k_max);
+}
+
+#endif /* TE_CONV_INTERNAL_H */

@@ -1,0 +1,41 @@
+#include "te_fc_internal.h"
+
+int32_t te_fully_connected_s8_get_buffer_size(const te_dims *filter_dims)
+{
+    return te_mac_dims_ok(filter_dims) ? 0 : -1;
+}
+
+te_status te_fully_connected_s8(te_context ctx, const te_fc_params *params, const te_quant *quant,
+                                const te_dims *input_dims, const int8_t *input, const te_dims *filter_dims,
+                                const int8_t *filter, const int32_t *bias, const te_dims *output_dims,
+                                int8_t *output)
+{
+    (void)ctx;
+    int32_t batches, in_f, out_f;
+    if (quant == NULL) {
+        return TE_ERR_ARG;
+    }
+    te_status st = te_fc_check(params, input_dims, input, filter_dims, filter, output_dims, output, &batches, &in_f,
+                               &out_f);
+    if (st != TE_OK) {
+        return st;
+    }
+    const int32_t in_off = params->input_offset;
+    const int32_t w_off = params->filter_offset;
+    const int32_t out_off = params->output_offset;
+    const int32_t mult = quant->multiplier, shift = quant->shift;
+    const te_activation act = params->activation;
+
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *x = input + (size_t)b * in_f;
+        const int8_t *w = filter;
+        for (int32_t o = 0; o < out_f; ++o, w += in_f) {
+            int32_t acc = 0;
+            for (int32_t i = 0; i < in_f; ++i) {
+                acc += ((int32_t)x[i] + in_off) * ((int32_t)w[i] + w_off);
+            }
+            *output++ = te_mac_finish(acc, bias, o, mult, shift, out_off, act);
+        }
+    }
+    return TE_OK;
+}
