@@ -8,6 +8,8 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -169,7 +171,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", default="dscnn_kws", help="factory model name")
     s.add_argument("-o", "--output", default="out/demo")
     s.set_defaults(fn=cmd_demo)
+
+    # Feature packages add their own commands (run/bench on boards, nas, memory bench):
+    # each module listed here defines register(subparsers).
+    for module in PLUGIN_COMMANDS:
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module).register(sub)
     return p
+
+
+PLUGIN_COMMANDS = ("mcuflow.device.cli", "mcuflow.planner.cli", "mcuflow.nas.cli")
 
 
 def main(argv: list[str] | None = None) -> int:
