@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import McuflowError
+from .errors import McuflowError, VerificationError
 
 
 def _print_json(obj) -> None:
@@ -189,7 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.fn(args)
     except McuflowError as e:
-        print(f"mcuflow: error: {e}", file=sys.stderr)
+        msg = " ".join(str(e).split("\n")[:1]) if not isinstance(e, VerificationError) else str(e)
+        model = getattr(args, "model", None)
+        if model and str(model) not in msg:
+            msg = f"{model}: {msg}"
+        print(f"mcuflow: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
