@@ -1,0 +1,1 @@
+"""Running generated models on boards: serial protocol, harness, emulator backends."""
