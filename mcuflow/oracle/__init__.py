@@ -53,10 +53,12 @@ def run_tflm(model: bytes, inputs: list[np.ndarray], intermediates: bool = False
     tensors: dict[int, np.ndarray] = {}
     if intermediates and tensor_indices:
         for i in tensor_indices:
-            try:
-                tensors[i] = np.array(interp.GetTensor(i, 0))
-            except Exception:
-                pass
+            t = interp.GetTensor(i, 0)
+            # The binding returns {"dtype", "shape", "tensor_data"}.
+            data = np.asarray(t["tensor_data"]) if isinstance(t, dict) else np.asarray(t)
+            if isinstance(t, dict) and data.size == int(np.prod(t["shape"])):
+                data = data.reshape(t["shape"])
+            tensors[i] = data
     return OracleResult(outs, tensors)
 
 

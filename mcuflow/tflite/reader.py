@@ -29,7 +29,13 @@ PADDING_NAMES = _enum_names(tflite.Padding)
 ACTIVATION_NAMES = _enum_names(tflite.ActivationFunctionType)
 TENSOR_TYPE_NAMES = {k: v.lower() for k, v in _enum_names(tflite.TensorType).items()}
 # Enum-valued option fields and the names their values map to.
-_ENUM_FIELDS = {"padding": PADDING_NAMES, "fused_activation_function": ACTIVATION_NAMES}
+_ENUM_FIELDS = {
+    "padding": PADDING_NAMES,
+    "fused_activation_function": ACTIVATION_NAMES,
+    "weights_format": _enum_names(tflite.FullyConnectedOptionsWeightsFormat),
+    "mode": _enum_names(tflite.MirrorPadMode),
+    "combiner": _enum_names(tflite.CombinerType),
+}
 _SKIP_METHODS = re.compile(r"^(Init|GetRootAs.*|.*BufferHasIdentifier|.*AsNumpy|.*IsNone|.*Length)$")
 
 
