@@ -201,3 +201,18 @@ def test_int8_graph_follows_the_float_net(name):
         assert err < 0.15, (net.acts[a].name, err)
         checked += 1
     assert checked >= len(g.ops) // 2
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_round_trip_through_reader(name, graphs, models):
+    from mcuflow.tflite.reader import read_model
+
+    g = graphs[name]
+    g2 = read_model(models[name])
+    assert [op.type for op in g2.ops] == [op.type for op in g.ops]
+    for ta, tb in zip(g.tensors, g2.tensors, strict=True):
+        assert (ta.name, ta.shape, ta.dtype, ta.is_const) == (tb.name, tb.shape, tb.dtype, tb.is_const)
+        if ta.is_const:
+            np.testing.assert_array_equal(ta.data, tb.data)
+    x = random_inputs(g, 5)
+    np.testing.assert_array_equal(run_tflm(write_model(g2), x).outputs[0], run_tflm(models[name], x).outputs[0])
