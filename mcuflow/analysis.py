@@ -61,6 +61,7 @@ def summarize(graph: Graph) -> dict:
         "macs": int(sum(r["macs"] for r in rows)),
         "params": param_count(graph),
         "const_bytes": const_bytes(graph),
+        "tensor_table": [_tinfo(graph, t.index) for t in graph.tensors],
         "inputs": [_tinfo(graph, i) for i in graph.inputs],
         "outputs": [_tinfo(graph, i) for i in graph.outputs],
         "layers": rows,
@@ -69,10 +70,12 @@ def summarize(graph: Graph) -> dict:
 
 def _tinfo(graph: Graph, i: int) -> dict:
     t = graph.tensors[i]
-    d = {"name": t.name, "shape": [int(x) for x in t.shape], "dtype": t.dtype}
+    d = {"index": t.index, "name": t.name, "shape": [int(x) for x in t.shape], "dtype": t.dtype,
+         "bytes": t.nbytes, "const": t.is_const}
     if t.quant is not None:
         d["scale"] = float(t.quant.s)
         d["zero_point"] = int(t.quant.zp)
+        d["per_channel"] = bool(t.quant.per_channel)
     return d
 
 

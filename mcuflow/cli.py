@@ -56,6 +56,15 @@ def cmd_inspect(args) -> int:
         if args.memory:
             line += f" {r['live_bytes']:>11,}"
         print(line)
+    if args.tensors:
+        print(f"{'#':>4}  {'tensor':<40} {'dtype':<8} {'shape':<16} {'bytes':>9}  quantization")
+        for t in info["tensor_table"]:
+            q = ""
+            if "scale" in t:
+                q = f"scale {t['scale']:.6g} zp {t['zero_point']}" + (" per-channel" if t["per_channel"] else "")
+            kind = " (const)" if t["const"] else ""
+            print(f"{t['index']:>4}  {t['name'][:40]:<40} {t['dtype']:<8} {shape_str(t['shape']):<16} "
+                  f"{t['bytes']:>9,}  {q}{kind}")
     if args.memory:
         m = info["memory"]
         print(f"arena {m['arena_bytes']:,} bytes ({m['strategy']}), lower bound {m['lower_bound_bytes']:,} bytes")
@@ -139,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("inspect", help="operators, tensors, MACs, parameters, flash bytes")
     s.add_argument("model")
     s.add_argument("--memory", action="store_true", help="per-layer live bytes under the memory plan")
+    s.add_argument("--tensors", action="store_true", help="list every tensor with its quantization")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_inspect)
 
