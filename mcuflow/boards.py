@@ -244,3 +244,9 @@ def check_fit(board: Board, arena_bytes: int, flash_weights_bytes: int) -> None:
         )
     if problems:
         raise DoesNotFitError("model does not fit: " + "; ".join(problems))
+
+
+def check_fits(report: dict, board: str | Board) -> None:
+    """``check_fit`` from a codegen report.json dict (keys arena_bytes, flash_weights_bytes)."""
+    b = get_board(board) if isinstance(board, str) else board
+    check_fit(b, int(report["arena_bytes"]), int(report.get("flash_weights_bytes", 0)))

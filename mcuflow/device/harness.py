@@ -314,13 +314,19 @@ def reference_outputs(graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
     return [values[i] for i in graph.outputs]
 
 
-def verify_on_board(model, board: Board | str, n_inputs: int = 3, seed: int = 0, port: str | None = None) -> list[DeviceResult]:
-    """Runs ``n_inputs`` random inputs on the board; every output byte must equal the
-    NumPy reference (bit-exact with TFLM). Raises VerificationError naming the output."""
+def verify_on_board(
+    model, board: Board | str, n_inputs: int = 3, seed: int = 0, port: str | None = None
+) -> dict:
+    """``mcuflow verify MODEL --target BOARD``: ``n_inputs`` random inputs on the board;
+    every output byte must equal the NumPy reference (bit-exact with TFLM).
+
+    Raises VerificationError naming the output and input set; returns a JSON-able
+    summary (board, inputs, instructions|cycles per run, stack, arena)."""
     board = get_board(board) if isinstance(board, str) else board
     pm, fw = build_for(model, board)
-    graph = pm.graph if pm.graph is not None else _load_graph(model)
-    pm.graph = graph
+    if pm.graph is None:
+        pm.graph = _load_graph(model)
+    graph = pm.graph
     results = []
     rng = np.random.default_rng(seed)
     for k in range(n_inputs):
@@ -330,10 +336,21 @@ def verify_on_board(model, board: Board | str, n_inputs: int = 3, seed: int = 0,
             if got.tobytes() != np.asarray(want).tobytes():
                 diff = int(np.count_nonzero(got != want))
                 raise VerificationError(
-                    f"{board.name}: output {j} differs from the reference on input set {k} ({diff} of {got.size} values)"
+                    f"{board.name}: output {j} differs from the reference on input set {k} "
+                    f"({diff} of {got.size} values)"
                 )
         results.append(res)
-    return results
+    counts = [r.cycles if r.cycles is not None else r.instructions for r in results]
+    return {
+        "model": str(model) if not hasattr(model, "tensors") else getattr(model, "name", "graph"),
+        "target": board.name,
+        "inputs": n_inputs,
+        "bit_exact": True,
+        ("cycles" if results and results[0].cycles is not None else "instructions"): counts,
+        "stack_bytes": max((r.stack_bytes for r in results), default=0),
+        "arena_bytes": results[0].arena_bytes if results else 0,
+        "macs": int(pm.report.get("macs", 0)),
+    }
 
 
 def run_model(
@@ -393,12 +410,16 @@ def bench(
 
     if models is None:
         models = default_bench_models()
+    if not models:
+        from ..factory import MODELS, build
+
+        models = [build(n) for n in MODELS]
     if boards is None:
         boards = ["mps2_an386", "mps2_an500", "netduinoplus2"]
     rows = []
     for m in models:
         for bname in boards:
-            row = {"model": Path(str(m)).stem, "board": bname}
+            row = {"model": getattr(m, "name", None) or Path(str(m)).stem, "board": bname}
             try:
                 res, d = run_model(m, bname, port=port)
                 n = res.cycles if res.cycles is not None else res.instructions
