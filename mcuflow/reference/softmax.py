@@ -109,7 +109,9 @@ def softmax_rows(x: np.ndarray, p: SoftmaxParams, table: np.ndarray | None = Non
     sums = wrap_int32(terms.sum(axis=1))  # Q12.19, int32 as in TFLM
     scale, bits_over_unit = fp.get_reciprocal(sums, ACCUMULATION_INTEGER_BITS)
     bits = 8 if p.output_dtype == "int8" else 16
-    exponent = bits_over_unit + 31 - bits
+    # TFLM aborts when this leaves [0, 31] (int8 rows over 256 values with many
+    # equal maxima); the C kernel clamps it, and so does the reference.
+    exponent = np.clip(bits_over_unit + 31 - bits, 0, 31)
     lo = -(1 << (bits - 1))
     hi = (1 << (bits - 1)) - 1
     out = rounding_divide_by_pot(fp.mul(scale[:, None], exps), exponent[:, None]) + lo

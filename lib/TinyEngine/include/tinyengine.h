@@ -12,5 +12,7 @@
 /* Kernel families: add one line per family header, above the #endif. */
 #include "te_shape.h"
 #include "te_conv.h"
+#include "te_pool.h"
+#include "te_softmax.h"
 
 #endif /* TINYENGINE_H */
