@@ -22,7 +22,7 @@ import numpy as np
 from ..analysis import op_macs, summarize
 from ..errors import McuflowError, ModelError, UnsupportedError
 from ..graph import Graph
-from ..planner import MemoryPlan, plan_memory
+from ..planner import DEFAULT_STRATEGY, MemoryPlan, plan_memory
 from .lowering import ConstArray, LoweringContext, c_initializer, ctype, lowering_for, scratch_bytes
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -88,7 +88,7 @@ def _c_ident(name: str) -> str:
 
 
 def render(graph: Graph, model_bytes: bytes, name: str = "model", plan: MemoryPlan | None = None,
-             strategy: str = "greedy") -> GeneratedModel:
+             strategy: str | None = None) -> GeneratedModel:
     """Lower a graph to C. ``model_bytes`` is the .tflite the graph came from (hashed)."""
     name = _c_ident(name)
     check_supported(graph)
@@ -101,7 +101,7 @@ def render(graph: Graph, model_bytes: bytes, name: str = "model", plan: MemoryPl
         except Exception as e:  # noqa: BLE001
             raise ModelError(f"operator {op.index} ({op.type}): inconsistent model ({type(e).__name__}: {e})") from None
     if plan is None:
-        plan = plan_memory(graph, scratch, strategy)
+        plan = plan_memory(graph, scratch, strategy or DEFAULT_STRATEGY)
 
     weights: dict[int, ConstArray] = {}
 
@@ -117,7 +117,8 @@ def render(graph: Graph, model_bytes: bytes, name: str = "model", plan: MemoryPl
     consts: list[ConstArray] = []
     used: set = set()
     trace = []
-    for op in graph.ops:
+    by_index = {op.index: op for op in graph.ops}
+    for op in (by_index[i] for i in (plan.order or list(by_index))):  # the plan chooses the execution order
         off = plan.scratch_offset(op.index)
         ctx = LoweringContext(graph, op, tensor_expr,
                               scratch_expr=f"({name}_arena + {off})" if off is not None else "NULL",
@@ -154,9 +155,13 @@ def render(graph: Graph, model_bytes: bytes, name: str = "model", plan: MemoryPl
         "params": summary["params"],
         "arena_bytes": plan.arena_bytes,
         "scratch_bytes": int(sum(plan.scratch_bytes(op.index) for op in graph.ops)),
-        "peak_sram_bytes": {"arena": plan.arena_bytes, "guard": 2 * GUARD_BYTES},
+        # scratch lives inside the arena (only during its op): "scratch" is the largest such buffer
+        "peak_sram_bytes": {"total": plan.arena_bytes, "arena": plan.arena_bytes,
+                            "scratch": plan.peak_scratch_bytes, "guard": 2 * GUARD_BYTES},
         "flash_weights_bytes": flash_weights,
-        "plan": {"strategy": plan.strategy, "lower_bound_bytes": plan.lower_bound},
+        "plan": {"strategy": plan.strategy, "lower_bound_bytes": plan.lower_bound,
+                 "gap": round(plan.gap, 4), "order": list(plan.order),
+                 "inplace_ops": sorted(plan.inplace), "notes": list(plan.notes)},
         "inputs": [io(i) for i in graph.inputs],
         "outputs": [io(i) for i in graph.outputs],
         "layers": [dict(row, live_bytes=plan.step_live_bytes[row["index"]] if plan.step_live_bytes else 0)

@@ -81,6 +81,10 @@ def lower_conv2d(graph: Graph, op: Op, ctx: LoweringContext) -> None:
 @lower("DEPTHWISE_CONV_2D", scratch=_no_scratch)
 def lower_depthwise_conv2d(graph: Graph, op: Op, ctx: LoweringContext) -> None:
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    if ctx.same_buffer(x, y):  # the memory plan chose in place (MCUNet's one-channel scratch)
+        from ..planner.inplace_dw import lower_depthwise_inplace
+
+        return lower_depthwise_inplace(graph, op, ctx)
     g = conv_geometry(graph, op)
     q = mac_quant(graph, op, quantized_axis=3)
     m = depth_multiplier(graph, op)

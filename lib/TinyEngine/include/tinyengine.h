@@ -14,5 +14,7 @@
 #include "te_conv.h"
 #include "te_pool.h"
 #include "te_softmax.h"
+#include "te_elementwise.h"
+#include "te_inplace.h"
 
 #endif /* TINYENGINE_H */
