@@ -15,5 +15,6 @@
 #include "te_pool.h"
 #include "te_softmax.h"
 #include "te_elementwise.h"
+#include "te_inplace.h"
 
 #endif /* TINYENGINE_H */
