@@ -88,10 +88,14 @@ def _c_ident(name: str) -> str:
 
 
 def render(graph: Graph, model_bytes: bytes, name: str = "model", plan: MemoryPlan | None = None,
-             strategy: str | None = None) -> GeneratedModel:
+             strategy: str | None = None, optimize: bool = True) -> GeneratedModel:
     """Lower a graph to C. ``model_bytes`` is the .tflite the graph came from (hashed)."""
     name = _c_ident(name)
     check_supported(graph)
+    if optimize and plan is None:
+        from ..passes import optimize as run_passes
+
+        graph = run_passes(graph)  # e.g. PAD folded into the conv; tensor and op indices unchanged
     scratch = {}
     for op in graph.ops:
         try:

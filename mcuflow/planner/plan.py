@@ -253,7 +253,7 @@ def build_plan(name: str, graph: Graph, order: list[int], scratch: dict[int, int
     offsets = placement(bufs)
     check_placement(bufs, offsets)
     live_by_step = step_live(bufs, len(order))
-    live = [0] * len(graph.ops)
+    live = [0] * (max((op.index for op in graph.ops), default=-1) + 1)  # by op index (passes may drop ops)
     for s, op_index in enumerate(order):
         live[op_index] = live_by_step[s]
     return MemoryPlan(name, arena_of(bufs, offsets), offsets, {b.key: b for b in bufs}, live,

@@ -271,7 +271,8 @@ def inplace_strategy(graph: Graph, scratch: dict[int, int], order: list[int] | N
 
 def _plan_for_order(graph: Graph, order: list[int], scratch: dict[int, int], budget_s: float) -> MemoryPlan:
     # Depthwise in place costs a copy of every output channel: keep it only where it lowers the arena.
-    dw = {i for i in decide_sharing(graph, order, scratch)[1] if graph.ops[i].type == "DEPTHWISE_CONV_2D"}
+    by_index = {op.index: op for op in graph.ops}
+    dw = {i for i in decide_sharing(graph, order, scratch)[1] if by_index[i].type == "DEPTHWISE_CONV_2D"}
     best, _ = _quick_arena(graph, order, scratch, dw)
     for i in sorted(dw):
         trial = dw - {i}
