@@ -28,16 +28,22 @@ def cmd_inspect(args) -> int:
     graph = read_model(args.model)
     info = summarize(graph)
     if args.memory:
+        from pathlib import Path as _Path
+
         from .codegen import check_supported
-        from .codegen.lowering import scratch_bytes
-        from .planner import plan_memory
+        from .report.memory import plot, profile
 
         check_supported(graph)
-        plan = plan_memory(graph, {op.index: scratch_bytes(graph, op) for op in graph.ops})
-        info["memory"] = {"strategy": plan.strategy, "arena_bytes": plan.arena_bytes,
-                          "lower_bound_bytes": plan.lower_bound, "step_live_bytes": plan.step_live_bytes}
+        prof = profile(graph, _Path(args.model).read_bytes(), name=_Path(args.model).stem, strategy=args.strategy)
+        mem = prof.as_dict()
+        by_op = {r["index"]: r for r in mem.pop("layers")}
+        info["memory"] = dict(mem, arena_bytes=prof.ours, lower_bound_bytes=prof.lower_bound)
         for row in info["layers"]:
-            row["live_bytes"] = plan.step_live_bytes[row["index"]]
+            row["live_bytes"] = by_op[row["index"]]["ours"]
+            row["tflm_live_bytes"] = by_op[row["index"]]["tflm"]
+        if not args.no_plot:
+            png = _Path(args.plot) if args.plot else _Path(f"{_Path(args.model).stem}_memory.png")
+            info["memory"]["plot"] = str(plot(prof, png))
     if args.json:
         _print_json(info)
         return 0
@@ -49,12 +55,12 @@ def cmd_inspect(args) -> int:
         print(f"  output {t['name']}: {t['dtype']} {shape_str(t['shape'])}")
     header = f"{'#':>4}  {'operator':<24} {'output':<18} {'MACs':>12} {'params':>9}"
     if args.memory:
-        header += f" {'live bytes':>11}"
+        header += f" {'live bytes':>11} {'TFLM live':>11}"
     print(header)
     for r in info["layers"]:
         line = f"{r['index']:>4}  {r['type']:<24} {shape_str(r['output_shape']):<18} {r['macs']:>12,} {r['params']:>9,}"
         if args.memory:
-            line += f" {r['live_bytes']:>11,}"
+            line += f" {r['live_bytes']:>11,} {r['tflm_live_bytes']:>11,}"
         print(line)
     if args.tensors:
         print(f"{'#':>4}  {'tensor':<40} {'dtype':<8} {'shape':<16} {'bytes':>9}  quantization")
@@ -66,17 +72,20 @@ def cmd_inspect(args) -> int:
             print(f"{t['index']:>4}  {t['name'][:40]:<40} {t['dtype']:<8} {shape_str(t['shape']):<16} "
                   f"{t['bytes']:>9,}  {q}{kind}")
     if args.memory:
-        m = info["memory"]
-        print(f"arena {m['arena_bytes']:,} bytes ({m['strategy']}), lower bound {m['lower_bound_bytes']:,} bytes")
+        from .report.memory import format_summary
+
+        print(format_summary(prof))
+        if "plot" in info["memory"]:
+            print(f"per-layer plot: {info['memory']['plot']}")
     return 0
 
 
 def cmd_compile(args) -> int:
     from .codegen import compile_model
 
-    gen = compile_model(args.model, name=args.name)
+    gen = compile_model(args.model, name=args.name, strategy=args.strategy)
     if args.board:
-        from .boards import check_fits  # provided by the boards registry
+        from .planner.budget import check_fits  # refuses before anything is written
 
         check_fits(gen.report, args.board)
     paths = gen.write(args.output)
@@ -147,7 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("inspect", help="operators, tensors, MACs, parameters, flash bytes")
     s.add_argument("model")
-    s.add_argument("--memory", action="store_true", help="per-layer live bytes under the memory plan")
+    s.add_argument("--memory", action="store_true",
+                   help="per-layer live bytes under our plan and TF Lite Micro's, totals, ratio, PNG plot")
+    s.add_argument("--plot", help="where --memory writes its PNG (default: <model>_memory.png here)")
+    s.add_argument("--no-plot", action="store_true", help="--memory without the PNG")
+    s.add_argument("--strategy", default=None, help="memory strategy: mcuflow (default), inplace, greedy")
     s.add_argument("--tensors", action="store_true", help="list every tensor with its quantization")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_inspect)
@@ -157,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, help="output directory")
     s.add_argument("--name", default="model", help="C symbol prefix (default: model)")
     s.add_argument("--board", help="refuse the model if it does not fit this board")
+    s.add_argument("--strategy", default=None, help="memory strategy: mcuflow (default), inplace, greedy")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_compile)
 
