@@ -17,6 +17,7 @@
 
 #include "board.h"
 #include "model.h"
+#include "tinyengine.h" /* also lets PlatformIO's library finder pick lib/TinyEngine */
 #include "proto.h"
 
 extern uint32_t __flash_start__[], __flash_end__[];

@@ -1,0 +1,88 @@
+"""PlatformIO pre-build hook: generate the model's C into the build, refuse models that do not fit.
+
+Options (platformio.ini, per env or in [env]):
+  custom_model      a .tflite path (relative to the project), a directory that
+                    already holds model.h/model.c/report.json, or
+                    ``factory:<name>`` for a model of mcuflow.factory
+  custom_model_name C symbol prefix (default "model"; the firmware expects "model")
+
+The generated sources go to $BUILD_DIR/model and are compiled with the
+firmware; lib/TinyEngine is found by PlatformIO's library finder through its
+library.json. A model whose arena or weights exceed the board's budget stops
+the build here with the byte counts.
+"""
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+Import("env")  # noqa: F821  (SCons)
+
+PROJECT = Path(env.subst("$PROJECT_DIR"))  # noqa: F821
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
+
+from mcuflow.boards import BOARDS, check_fit  # noqa: E402
+from mcuflow.errors import McuflowError  # noqa: E402
+
+
+def _source(spec: str):
+    """(model for codegen, bytes identifying it) from a custom_model value."""
+    if spec.startswith("factory:"):
+        from mcuflow.factory import build
+        from mcuflow.tflite.writer import write_model
+
+        g = build(spec.split(":", 1)[1])
+        return g, write_model(g)
+    path = Path(spec)
+    if not path.is_absolute():
+        path = PROJECT / path
+    if path.is_dir():
+        return path, b"".join(p.read_bytes() for p in sorted(path.iterdir()) if p.is_file())
+    return path, path.read_bytes()
+
+
+def generate_model(env) -> Path:
+    spec = env.GetProjectOption("custom_model", "factory:dscnn_kws")
+    name = env.GetProjectOption("custom_model_name", "model")
+    board_id = env.subst("$BOARD")
+    board = BOARDS.get(board_id) or BOARDS.get(env.subst("$PIOENV"))
+    out = Path(env.subst("$BUILD_DIR")) / "model"
+    model, data = _source(spec)
+    stamp = hashlib.sha256(data + spec.encode() + name.encode()).hexdigest()
+    stamp_file = out / ".stamp"
+    if not (stamp_file.exists() and stamp_file.read_text() == stamp):
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+        if isinstance(model, Path) and model.is_dir():
+            for p in model.iterdir():
+                if p.is_file():
+                    shutil.copy(p, out / p.name)
+        else:
+            from mcuflow.codegen import generate
+
+            generate(model, out, name=name)
+        stamp_file.write_text(stamp)
+    report = json.loads((out / "report.json").read_text())
+    if board is not None:
+        check_fit(board, int(report["arena_bytes"]), int(report.get("flash_weights_bytes", 0)))
+    print(
+        f"mcuflow: model {spec}: arena {report['arena_bytes']} B, weights {report.get('flash_weights_bytes', 0)} B, "
+        f"{report.get('macs', 0)} MACs, hash {report.get('model_hash', '?')}"
+    )
+    return out
+
+
+try:
+    gen_dir = generate_model(env)  # noqa: F821
+except McuflowError as e:
+    sys.stderr.write(f"mcuflow: error: {e}\n")
+    env.Exit(1)  # noqa: F821
+else:
+    # The generated sources are compiled with this (global) env, before the library
+    # finder adds TinyEngine's include dir to the project's env: add it here too.
+    env.Append(CPPPATH=[str(gen_dir), str(PROJECT / "lib" / "TinyEngine" / "include")])  # noqa: F821
+    env.BuildSources("$BUILD_DIR/model_obj", str(gen_dir))  # noqa: F821
