@@ -83,7 +83,14 @@ def cmd_inspect(args) -> int:
 def cmd_compile(args) -> int:
     from .codegen import compile_model
 
-    gen = compile_model(args.model, name=args.name, strategy=args.strategy)
+    if args.int8_io:  # the device takes and returns int8: boundary QUANTIZE/DEQUANTIZE folded away
+        from .codegen import load, render
+        from .passes import strip_float_io
+
+        graph, model_bytes = load(args.model)
+        gen = render(strip_float_io(graph), model_bytes, name=args.name, strategy=args.strategy)
+    else:
+        gen = compile_model(args.model, name=args.name, strategy=args.strategy)
     if args.board:
         from .planner.budget import check_fits  # refuses before anything is written
 
@@ -171,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--name", default="model", help="C symbol prefix (default: model)")
     s.add_argument("--board", help="refuse the model if it does not fit this board")
     s.add_argument("--strategy", default=None, help="memory strategy: mcuflow (default), inplace, greedy")
+    s.add_argument("--int8-io", action="store_true",
+                   help="drop the float32 input QUANTIZE / output DEQUANTIZE: the device takes and returns int8")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_compile)
 

@@ -207,3 +207,15 @@ def test_bench_memory_rows():
         assert r["ours"] <= r["greedy"] and r["tflm"]["total"] >= r["ours"]
     text = format_bench(rows)
     assert "mcunet_det" in text and "lower bd" in text
+
+
+def test_int8_io_drops_boundary_conversions_and_stays_bit_exact():
+    from mcuflow.passes import strip_float_io
+    from mcuflow.verify.host import verify_model
+
+    g = build("resnet8_float_io")
+    h = strip_float_io(g)
+    assert [h.tensors[i].dtype for i in h.inputs + h.outputs] == ["int8", "int8"]
+    assert not any(op.type in ("QUANTIZE", "DEQUANTIZE") for op in h.ops)
+    assert plan_memory(h).arena_bytes <= plan_memory(g).arena_bytes
+    verify_model(h, n_inputs=1)

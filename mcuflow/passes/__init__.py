@@ -99,3 +99,38 @@ def optimize(graph: Graph) -> Graph:
     for p in PASSES:
         graph = p(graph)
     return graph
+
+
+def strip_float_io(graph: Graph) -> Graph:
+    """``--int8-io``: drop the QUANTIZE after a float32 input and the DEQUANTIZE before a
+    float32 output, so the device takes and returns the int8 tensors (as TinyEngine does).
+
+    The int8 tensors become the graph's inputs/outputs; their quantization
+    (in report.json) tells the caller how to convert. Indices are unchanged.
+    """
+    drop: set[int] = set()
+    inputs, outputs = list(graph.inputs), list(graph.outputs)
+    consumers: dict[int, list[Op]] = {}
+    for op in graph.ops:
+        for t in op.inputs:
+            consumers.setdefault(t, []).append(op)
+    for k, t in enumerate(inputs):
+        users = consumers.get(t, [])
+        if graph.tensors[t].dtype == "float32" and len(users) == 1 and users[0].type == "QUANTIZE" \
+                and t not in outputs:
+            q = users[0].outputs[0]
+            if graph.tensors[q].dtype in ("int8", "int16", "uint8"):
+                inputs[k] = q
+                drop.add(users[0].index)
+    for k, t in enumerate(outputs):
+        prod = next((op for op in graph.ops if t in op.outputs), None)
+        if prod is not None and prod.type == "DEQUANTIZE" and graph.tensors[t].dtype == "float32" \
+                and len(consumers.get(t, [])) == 0:
+            src = prod.inputs[0]
+            if not graph.tensors[src].is_const and src not in outputs:
+                outputs[k] = src
+                drop.add(prod.index)
+    if not drop:
+        return graph
+    return dataclasses.replace(graph, ops=[op for op in graph.ops if op.index not in drop], inputs=inputs,
+                               outputs=outputs)
