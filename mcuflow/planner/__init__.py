@@ -12,3 +12,10 @@ from __future__ import annotations
 
 from . import strategies  # noqa: F401  (registers inplace and mcuflow)
 from .plan import DEFAULT_STRATEGY, STRATEGIES, Buffer, MemoryPlan, lifetimes, plan_memory  # noqa: F401
+
+
+def bench_memory(models=None, tflm: bool = True) -> list[dict]:
+    """Rows of ``mcuflow bench-memory`` (see :func:`mcuflow.report.memory.bench_memory`)."""
+    from ..report.memory import bench_memory as _bench
+
+    return _bench(models, tflm=tflm)
