@@ -139,3 +139,20 @@ def test_factory_models_bit_exact_with_each_strategy(name, strategy):
     from mcuflow.verify.host import verify_model
 
     verify_model(build(name), n_inputs=2, strategy=strategy)
+
+
+def test_generated_code_runs_in_the_plans_order():
+    """A different topological order (branches of mcunet_det swapped) is what the C runs, bit-exact."""
+    from mcuflow.codegen import compile_model
+    from mcuflow.factory import build
+    from mcuflow.planner import plan_memory
+    from mcuflow.planner.strategies import memory_greedy_order
+    from mcuflow.verify.host import verify_model
+
+    g = build("mcunet_det")
+    order = memory_greedy_order(g)
+    assert order != [op.index for op in g.ops]
+    plan = plan_memory(g, order=order)
+    gen = compile_model(g, plan=plan)
+    assert [op for op, *_ in gen.trace] == [i for i in order for _ in g.ops[i].outputs]
+    verify_model(g, n_inputs=1, plan=plan)
