@@ -88,14 +88,27 @@ def _c_ident(name: str) -> str:
 
 
 def render(graph: Graph, model_bytes: bytes, name: str = "model", plan: MemoryPlan | None = None,
-             strategy: str | None = None, optimize: bool = True) -> GeneratedModel:
-    """Lower a graph to C. ``model_bytes`` is the .tflite the graph came from (hashed)."""
+             strategy: str | None = None, optimize: bool = True, patch=None) -> GeneratedModel:
+    """Lower a graph to C. ``model_bytes`` is the .tflite the graph came from (hashed).
+
+    ``patch``: ``"auto"``, ``"4x4@<op index or tensor name>"`` or a
+    :class:`mcuflow.patch.PatchChoice` runs the first stage tile by tile
+    (:mod:`mcuflow.patch`); ``"auto"`` stays layer by layer when patches do not
+    lower the peak.
+    """
     name = _c_ident(name)
     check_supported(graph)
     if optimize and plan is None:
         from ..passes import optimize as run_passes
 
         graph = run_passes(graph)  # e.g. PAD folded into the conv; tensor and op indices unchanged
+    patch_choice = None
+    if patch is not None:
+        from ..patch import prepare
+
+        graph, patch_choice = prepare(graph, patch, strategy or DEFAULT_STRATEGY)
+        if patch_choice is not None:
+            plan = patch_choice.plan
     scratch = {}
     for op in graph.ops:
         try:
@@ -171,6 +184,9 @@ def render(graph: Graph, model_bytes: bytes, name: str = "model", plan: MemoryPl
         "layers": [dict(row, live_bytes=plan.step_live_bytes[row["index"]] if plan.step_live_bytes else 0)
                    for row in summary["layers"]],
     }
+    if patch_choice is not None:  # figures of the patched schedule (halo recomputation included)
+        report["macs"] = patch_choice.macs
+        report["patch"] = patch_choice.report()
     tmpl = dict(
         name=name,
         NAME=name.upper(),

@@ -16,5 +16,6 @@
 #include "te_softmax.h"
 #include "te_elementwise.h"
 #include "te_inplace.h"
+#include "te_patch.h"
 
 #endif /* TINYENGINE_H */
