@@ -7,8 +7,8 @@ construction; those helpers also make every check TF Lite Micro's Prepare makes.
 
 The kernels move elements without looking at them, so a dtype without its own
 variant is lowered as bytes: an element of ``k`` bytes is ``k`` int8 values
-(a trailing dimension of size ``k``). Only PAD needs a typed variant, for its
-fill value (int8 and float32).
+(a trailing dimension of size ``k``). PAD has typed variants for its fill
+value (int8, float32); TRANSPOSE for speed (int16, float32).
 """
 
 from __future__ import annotations
@@ -129,13 +129,13 @@ def lower_transpose(graph: Graph, op: Op, ctx: LoweringContext) -> None:
         if not ctx.same_buffer(x.index, y.index):
             ctx.call("te_copy", ctx.raw(x.index), ctx.raw(y.index), str(y.nbytes))
         return
-    if x.dtype in ("int8", "uint8", "bool"):
-        fn, src, dst = "te_transpose_s8", _bytes_ptr(ctx, x.index), _bytes_ptr(ctx, y.index)
-    elif x.dtype == "float32":
-        fn, src, dst = "te_transpose_f32", ctx.tensor(x.index), ctx.tensor(y.index)
-    else:  # wider integers: move their bytes as a trailing dimension that stays last
+    typed = {"int16": "te_transpose_s16", "float32": "te_transpose_f32"}
+    if x.dtype in typed:
+        fn, src, dst = typed[x.dtype], ctx.tensor(x.index), ctx.tensor(y.index)
+    else:  # bytes; wider integers carry their bytes as a trailing dimension that stays last
         k = DTYPE_ITEMSIZE[x.dtype]
-        shape, perm = simplify_transpose(shape + [k], perm + [len(shape)])
+        if k > 1:
+            shape, perm = simplify_transpose(shape + [k], perm + [len(shape)])
         fn, src, dst = "te_transpose_s8", _bytes_ptr(ctx, x.index), _bytes_ptr(ctx, y.index)
     if len(shape) > _MAX:
         raise ctx.unsupported(f"{x.dtype} transpose of rank {len(shape)} after simplification")

@@ -85,6 +85,9 @@ typedef struct {
  */
 te_status te_transpose_s8(const te_transpose_params *params, const int8_t *input, int8_t *output);
 
+/** @brief te_transpose_s8() for int16 tensors. */
+te_status te_transpose_s16(const te_transpose_params *params, const int16_t *input, int16_t *output);
+
 /** @brief te_transpose_s8() for float32 tensors. */
 te_status te_transpose_f32(const te_transpose_params *params, const float *input, float *output);
 

@@ -87,6 +87,11 @@ te_status te_transpose_s8(const te_transpose_params *params, const int8_t *input
     return te_transpose_bytes(params, (const uint8_t *)input, (uint8_t *)output, 1);
 }
 
+te_status te_transpose_s16(const te_transpose_params *params, const int16_t *input, int16_t *output)
+{
+    return te_transpose_bytes(params, (const uint8_t *)input, (uint8_t *)output, sizeof(int16_t));
+}
+
 te_status te_transpose_f32(const te_transpose_params *params, const float *input, float *output)
 {
     return te_transpose_bytes(params, (const uint8_t *)input, (uint8_t *)output, sizeof(float));
