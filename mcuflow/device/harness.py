@@ -235,16 +235,31 @@ def run_on_board(
     return run_firmware(fw, pm, inputs, port=port, timeout=timeout)
 
 
-def run_firmware(fw: Firmware, pm: PreparedModel, inputs=None, port: str | None = None, timeout: float = 120.0, seed: int = 0) -> DeviceResult:
+def run_firmware(
+    fw: Firmware,
+    pm: PreparedModel,
+    inputs=None,
+    port: str | None = None,
+    timeout: float = 120.0,
+    seed: int = 0,
+    emulator: str = "qemu",
+) -> DeviceResult:
+    """Run a built firmware: on the device at ``port``, else in ``emulator`` ("qemu" or "renode")."""
     board = fw.board
     backend = None
     if port is None:
-        if not board.emulated:
+        if emulator == "renode":
+            from .renode import RenodeBackend
+
+            backend = RenodeBackend(board, fw.elf)
+        elif board.emulated:
+            backend = QemuBackend(board, fw.elf)
+        else:
             raise McuflowError(f"{board.name} is a real board: give its serial port (e.g. --port /dev/ttyACM0)")
-        backend = QemuBackend(board, fw.elf)
         port = backend.start()
     try:
-        sess = open_session(port, board, expected_hash=pm.report.get("model_hash"), emulated=backend is not None)
+        # Only QEMU's -icount makes ticks exact instruction counts.
+        sess = open_session(port, board, expected_hash=pm.report.get("model_hash"), emulated=isinstance(backend, QemuBackend))
         try:
             in_arrays = _make_inputs(pm, sess.info, inputs, seed)
             outs, r = sess.run([_to_bytes(x) for x in in_arrays], timeout=timeout)
