@@ -528,11 +528,16 @@ HARD_SWISH_OUTPUT_EXPONENT_RANGE = (-31, 0)
 def hard_swish_params(input_scale: float, input_zero_point: int,
                       output_scale: float, output_zero_point: int) -> HardSwishParams:
     """TFLM ``HardSwishPrepare`` for int8 (float32 scale arithmetic, as TFLM)."""
-    hires_input_scale = np.float32(np.float32(1.0 / 128.0) * np.float32(input_scale))
-    reluish_scale = np.float32(3.0) / np.float32(32768.0)
-    output_multiplier = float(np.float32(hires_input_scale / np.float32(output_scale)))
+    with np.errstate(over="ignore", under="ignore"):
+        hires_input_scale = np.float32(np.float32(1.0 / 128.0) * np.float32(input_scale))
+        reluish_scale = np.float32(3.0) / np.float32(32768.0)
+        output_multiplier = float(np.float32(hires_input_scale / np.float32(output_scale)))
+        reluish_multiplier = float(np.float32(hires_input_scale / reluish_scale))
+    for r in (output_multiplier, reluish_multiplier):
+        if not (0.0 < r < float("inf")):
+            raise ValueError(f"HARD_SWISH scales {input_scale:.6g} -> {output_scale:.6g} give a float32 "
+                             f"rescale factor of {r} (not finite and positive)")
     m_out, e_out = quantize_multiplier(output_multiplier)
-    reluish_multiplier = float(np.float32(hires_input_scale / reluish_scale))
     m_rel, e_rel = quantize_multiplier(reluish_multiplier)
     lo, hi = HARD_SWISH_OUTPUT_EXPONENT_RANGE
     if not lo <= e_out <= hi:

@@ -1,0 +1,637 @@
+"""Element-wise family: ADD, MUL, RELU, RELU6, LOGISTIC, HARD_SWISH, QUANTIZE, DEQUANTIZE.
+
+Three layers, each against the one below it:
+
+1. the NumPy reference == TF Lite Micro (the oracle) on randomly drawn
+   configurations (shapes, broadcast patterns, scales, zero points, fused
+   activations); LOGISTIC and HARD_SWISH get all 256 int8 inputs at once;
+2. the C kernels (called through ctypes, built with UBSan) == the reference,
+   and the C table builders == the Python tables, for many quantizations;
+3. generated C (codegen + host gcc, ASan/UBSan) == reference == TFLM on models
+   that pack many element-wise ops with different configurations.
+
+A configuration TFLM would abort on (its Prepare CHECK-fails, which kills the
+process) is never sent to the oracle: the reference rejects it first with
+UnsupportedError, and the tests check that rejection separately.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from mcuflow.errors import UnsupportedError
+from mcuflow.graph import Graph, GraphBuilder, Quantization
+from mcuflow.oracle import run_tflm
+from mcuflow.reference import run_graph
+from mcuflow.reference import elementwise as ew
+from mcuflow.tflite.writer import write_model
+
+ROOT = Path(__file__).resolve().parents[1]
+TE = ROOT / "lib" / "TinyEngine"
+ALL_INT8 = np.arange(-128, 128, dtype=np.int8)
+ACTIVATIONS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
+
+FAST = settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(deadline=None, max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
+
+
+# -- strategies ----------------------------------------------------------------
+def f32(x: float) -> float:
+    return float(np.float32(x))
+
+
+scales = st.floats(-3.0, 0.5).map(lambda e: f32(10.0**e))
+wide_scales = st.floats(-8.0, 3.0).map(lambda e: f32(10.0**e))
+int8_zps = st.integers(-128, 127)
+activations = st.sampled_from(ACTIVATIONS)
+
+
+@st.composite
+def broadcast_shapes(draw, max_rank: int = ew.MAX_BROADCAST_RANK, max_dim: int = 5):
+    """Two shapes that broadcast: suffixes of an output shape with some dims set to 1."""
+    rank = draw(st.integers(0, max_rank))
+    out = draw(st.lists(st.integers(1, max_dim), min_size=rank, max_size=rank))
+
+    def operand():
+        r = draw(st.integers(0, rank))
+        dims = out[rank - r:]
+        if draw(st.booleans()):
+            return tuple(dims)
+        return tuple(d if draw(st.booleans()) else 1 for d in dims)
+
+    s1, s2 = operand(), operand()
+    if draw(st.booleans()):
+        s1 = tuple(out)
+    return s1, s2
+
+
+# -- graph builders --------------------------------------------------------------
+def unary_graph(op_type: str, in_dtype: str, in_q, out_dtype: str, out_q, shape=(1, 256), **options) -> Graph:
+    b = GraphBuilder(op_type.lower())
+    x = b.tensor("x", shape, in_dtype, Quantization.make(*in_q) if in_q else None)
+    y = b.tensor("y", shape, out_dtype, Quantization.make(*out_q) if out_q else None)
+    b.op(op_type, [x], [y], **options)
+    return b.build([x], [y])
+
+
+def binary_graph(op_type: str, s1, s2, q1, q2, qo, act: str, const2=None) -> Graph:
+    """``const2``: data for a constant second operand (else it is a model input)."""
+    b = GraphBuilder(op_type.lower())
+    a = b.tensor("a", s1, "int8", Quantization.make(*q1))
+    c = b.tensor("b", s2, "int8", Quantization.make(*q2), data=const2)
+    y = b.tensor("y", np.broadcast_shapes(tuple(s1), tuple(s2)), "int8", Quantization.make(*qo))
+    b.op(op_type, [a, c], [y], fused_activation_function=act)
+    return b.build([a] if const2 is not None else [a, c], [y])
+
+
+def reference_vs_oracle(graph: Graph, inputs: list[np.ndarray]) -> None:
+    """Reference first: it raises UnsupportedError where TFLM would abort."""
+    ref = run_graph(graph, inputs)[graph.outputs[0]]
+    got = run_tflm(write_model(graph), inputs).outputs[0]
+    assert got.dtype == ref.dtype
+    np.testing.assert_array_equal(ref, got.reshape(ref.shape))
+
+
+# == 1. reference == TF Lite Micro ============================================
+@FAST
+@given(shapes=broadcast_shapes(), q1=st.tuples(scales, int8_zps), q2=st.tuples(scales, int8_zps),
+       qo=st.tuples(scales, int8_zps), act=activations, const=st.booleans(), seed=st.integers(0, 2**31))
+@pytest.mark.parametrize("op_type", ["ADD", "MUL"])
+def test_binary_reference_matches_tflm(op_type, shapes, q1, q2, qo, act, const, seed):
+    check_binary_reference(op_type, shapes, q1, q2, qo, act, const, seed)
+
+
+def check_binary_reference(op_type, shapes, q1, q2, qo, act, const, seed):
+    s1, s2 = shapes
+    if s1 == ():  # the oracle cannot feed a rank-0 input: make it the constant operand
+        s1, s2 = s2, s1
+        s1 = s1 or (1,)
+    const = const or s2 == ()
+    rng = np.random.default_rng(seed)
+    data2 = rng.integers(-128, 128, s2).astype(np.int8) if const else None
+    g = binary_graph(op_type, s1, s2, q1, q2, qo, act, data2)
+    inputs = [rng.integers(-128, 128, s1).astype(np.int8)]
+    if not const:
+        inputs.append(rng.integers(-128, 128, s2).astype(np.int8))
+    try:
+        reference_vs_oracle(g, inputs)
+    except UnsupportedError:
+        # Only ADD rejects scales (TFLM CHECK-fails when a rescale factor leaves (0, 1)).
+        assert op_type == "ADD"
+        assume(False)
+
+
+@FAST
+@given(qi=st.tuples(wide_scales, int8_zps), qo=st.tuples(wide_scales, int8_zps))
+@pytest.mark.parametrize("op_type", ["RELU", "RELU6", "HARD_SWISH"])
+def test_unary_reference_matches_tflm(op_type, qi, qo):
+    check_unary_reference(op_type, qi, qo)
+
+
+def check_unary_reference(op_type, qi, qo):
+    g = unary_graph(op_type, "int8", qi, "int8", qo)
+    try:
+        ref = run_graph(g, [ALL_INT8.reshape(1, 256)])[g.outputs[0]]
+    except UnsupportedError as e:
+        # HARD_SWISH: TFLM's Prepare fails too (checked below). RELU: an input/output
+        # scale ratio above 2^30 needs a left shift TFLM's int32 arithmetic overflows on.
+        assert op_type == "HARD_SWISH" or (op_type == "RELU" and "left shift" in str(e)), e
+        assume(False)
+        return
+    got = run_tflm(write_model(g), [ALL_INT8.reshape(1, 256)]).outputs[0]
+    np.testing.assert_array_equal(ref, got)
+
+
+@FAST
+@given(qi=st.tuples(st.floats(-8.0, 2.0).map(lambda e: f32(10.0**e)), int8_zps))
+def test_logistic_reference_matches_tflm(qi):
+    g = unary_graph("LOGISTIC", "int8", qi, "int8", (1 / 256, -128))
+    reference_vs_oracle(g, [ALL_INT8.reshape(1, 256)])
+
+
+def test_logistic_output_scale_is_ignored_like_tflm():
+    # TFLM checks only the output zero point; any scale gives the 1/256 table.
+    g = unary_graph("LOGISTIC", "int8", (0.05, 3), "int8", (0.37, -128))
+    reference_vs_oracle(g, [ALL_INT8.reshape(1, 256)])
+
+
+@FAST
+@given(data=st.data())
+def test_quantize_int_reference_matches_tflm(data):
+    pair = data.draw(st.sampled_from(sorted(ew.REQUANTIZE_PAIRS)))
+    zps = {"int8": int8_zps, "uint8": st.integers(0, 255), "int16": st.sampled_from([0, 0, 7, -300]),
+           "int32": st.just(0)}
+    qi = (data.draw(scales), data.draw(zps[pair[0]]))
+    qo = (data.draw(scales), data.draw(zps[pair[1]]))
+    g = unary_graph("QUANTIZE", pair[0], qi, pair[1], qo)
+    info = np.iinfo(pair[0])
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    x = rng.integers(max(info.min, -70000), min(int(info.max), 70000) + 1, (1, 256)).astype(pair[0])
+    try:
+        reference_vs_oracle(g, [x])
+    except UnsupportedError:
+        assume(False)  # a rescale needing a left shift > 30 (in/out scale ratio > 2^30)
+
+
+@FAST
+@given(out_dtype=st.sampled_from(["int8", "int16"]), scale=scales, zp=int8_zps, seed=st.integers(0, 2**31))
+def test_quantize_float_reference_matches_tflm(out_dtype, scale, zp, seed):
+    rng = np.random.default_rng(seed)
+    # Grid points, exact halves (ties round away from zero), and noise.
+    grid = rng.integers(-400, 400, 128) + rng.choice([0.0, 0.5, -0.5, 0.25, 0.4999], 128)
+    x = np.concatenate([(grid * np.float32(scale)).astype(np.float32), rng.normal(0, 20 * scale, 128).astype(np.float32)])
+    g = unary_graph("QUANTIZE", "float32", None, out_dtype, (scale, zp))
+    reference_vs_oracle(g, [x.reshape(1, 256)])
+
+
+@FAST
+@given(in_dtype=st.sampled_from(ew.DEQUANTIZE_INPUTS), scale=wide_scales, data=st.data())
+def test_dequantize_reference_matches_tflm(in_dtype, scale, data):
+    zp = data.draw({"int8": int8_zps, "uint8": st.integers(0, 255), "int16": st.integers(-5, 5)}[in_dtype])
+    info = np.iinfo(in_dtype)
+    x = np.random.default_rng(data.draw(st.integers(0, 2**31))).integers(info.min, int(info.max) + 1, (1, 256))
+    g = unary_graph("DEQUANTIZE", in_dtype, (scale, zp), "float32", None)
+    reference_vs_oracle(g, [x.astype(in_dtype)])
+
+
+# -- configurations the reference (and the lowering) must refuse ---------------------
+def test_add_rejects_rescale_tflm_aborts_on():
+    g = binary_graph("ADD", (4,), (4,), (1.0, 0), (1.0, 0), (1e-7, 0), "NONE")
+    with pytest.raises(UnsupportedError, match="outside"):
+        run_graph(g, [np.zeros(4, np.int8), np.zeros(4, np.int8)])
+
+
+def test_hard_swish_rejects_what_tflm_rejects():
+    g = unary_graph("HARD_SWISH", "int8", (1.0, 0), "int8", (0.001, 0))
+    with pytest.raises(UnsupportedError, match="HARD_SWISH"):
+        run_graph(g, [ALL_INT8.reshape(1, 256)])
+    with pytest.raises(Exception, match="refused"):
+        run_tflm(write_model(g), [ALL_INT8.reshape(1, 256)])
+
+
+def test_logistic_rejects_wrong_output_zero_point():
+    g = unary_graph("LOGISTIC", "int8", (0.05, 0), "int8", (1 / 256, 0))
+    with pytest.raises(UnsupportedError, match="-128"):
+        run_graph(g, [ALL_INT8.reshape(1, 256)])
+
+
+def test_broadcast_rank_limit_and_same_shape_any_rank():
+    s7 = (2, 1, 2, 1, 2, 1, 2)
+    g = binary_graph("ADD", s7, (1,) * 6 + (2,), (0.1, 0), (0.1, 0), (0.2, 0), "NONE")
+    with pytest.raises(UnsupportedError, match="rank 7"):
+        run_graph(g, [np.zeros(s7, np.int8), np.zeros((1,) * 6 + (2,), np.int8)])
+    g = binary_graph("MUL", s7, s7, (0.1, 0), (0.1, 0), (0.2, 0), "NONE")  # same shape: runs flat
+    rng = np.random.default_rng(1)
+    reference_vs_oracle(g, [rng.integers(-128, 128, s7).astype(np.int8) for _ in range(2)])
+
+
+# == 2. C kernels == reference (ctypes, UBSan) =====================================
+CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O1", "-g", "-fPIC", "-shared",
+          "-fsanitize=undefined", "-fno-sanitize-recover=all"]
+
+
+@pytest.fixture(scope="module")
+def lib() -> ctypes.CDLL:
+    srcs = sorted((TE / "src" / "elementwise").glob("*.c"))
+    h = hashlib.sha256(" ".join(CFLAGS).encode())
+    for p in srcs + sorted((TE / "include").glob("*.h")) + sorted((TE / "src").rglob("*.h")):
+        h.update(p.read_bytes())
+    out = Path(tempfile.gettempdir()) / f"te-elementwise-{h.hexdigest()[:16]}.so"
+    if not out.exists():
+        tmp = out.with_suffix(f".{id(out)}.tmp")
+        subprocess.run(["gcc", *CFLAGS, "-I", str(TE / "include"), "-I", str(TE / "src"), *map(str, srcs),
+                        "-o", str(tmp)], check=True, capture_output=True, text=True)
+        tmp.replace(out)
+    return ctypes.CDLL(str(out))
+
+
+I32 = ctypes.c_int32
+
+
+class Quant(ctypes.Structure):
+    _fields_ = [("multiplier", I32), ("shift", I32)]
+
+
+class Act(ctypes.Structure):
+    _fields_ = [("min", I32), ("max", I32)]
+
+
+class AddParams(ctypes.Structure):
+    _fields_ = [("input1_offset", I32), ("input2_offset", I32), ("left_shift", I32), ("input1_quant", Quant),
+                ("input2_quant", Quant), ("output_quant", Quant), ("output_offset", I32), ("activation", Act)]
+
+
+class MulParams(ctypes.Structure):
+    _fields_ = [("input1_offset", I32), ("input2_offset", I32), ("output_quant", Quant), ("output_offset", I32),
+                ("activation", Act)]
+
+
+class RequantParams(ctypes.Structure):
+    _fields_ = [("input_offset", I32), ("output_offset", I32), ("quant", Quant), ("activation", Act)]
+
+
+class Shape(ctypes.Structure):
+    _fields_ = [("rank", I32), ("dims", I32 * 6)]
+
+
+def c_add_params(p: ew.AddParams) -> AddParams:
+    return AddParams(p.input1_offset, p.input2_offset, p.left_shift, Quant(p.input1_multiplier, p.input1_shift),
+                     Quant(p.input2_multiplier, p.input2_shift), Quant(p.output_multiplier, p.output_shift),
+                     p.output_offset, Act(p.act_min, p.act_max))
+
+
+def c_mul_params(p: ew.MulParams) -> MulParams:
+    return MulParams(p.input1_offset, p.input2_offset, Quant(p.output_multiplier, p.output_shift), p.output_offset,
+                     Act(p.act_min, p.act_max))
+
+
+def c_requant_params(p: ew.RequantParams) -> RequantParams:
+    return RequantParams(-p.input_zero_point, p.output_zero_point, Quant(p.multiplier, p.shift),
+                         Act(p.act_min, p.act_max))
+
+
+def c_shape(shape) -> Shape:
+    dims = list(shape) + [0] * (6 - len(shape))
+    return Shape(len(shape), (I32 * 6)(*dims))
+
+
+def ptr(a: np.ndarray):
+    assert a.flags["C_CONTIGUOUS"]
+    return a.ctypes.data_as(ctypes.c_void_p)
+
+
+@FAST
+@given(shapes=broadcast_shapes(), q1=st.tuples(scales, int8_zps), q2=st.tuples(scales, int8_zps),
+       qo=st.tuples(scales, int8_zps), act=activations, seed=st.integers(0, 2**31), alias=st.booleans())
+@pytest.mark.parametrize("op_type", ["ADD", "MUL"])
+def test_c_binary_matches_reference(lib, op_type, shapes, q1, q2, qo, act, seed, alias):
+    s1, s2 = shapes
+    g = binary_graph(op_type, s1, s2, q1, q2, qo, act)
+    op = g.ops[0]
+    try:
+        p = ew.add_params(g, op) if op_type == "ADD" else ew.mul_params(g, op)
+    except UnsupportedError:
+        assume(False)
+        return
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-128, 128, s1).astype(np.int8)
+    b = rng.integers(-128, 128, s2).astype(np.int8)
+    want = (ew.add_int8 if op_type == "ADD" else ew.mul_int8)(a, b, p)
+    cp = c_add_params(p) if op_type == "ADD" else c_mul_params(p)
+    name = op_type.lower()
+    if s1 == s2:
+        a_in = a.copy()
+        out = a_in if alias else np.zeros(want.shape, np.int8)  # in place over input 1
+        st_ = getattr(lib, f"te_{name}_s8")(ctypes.byref(cp), I32(a.size), ptr(a_in), ptr(b), ptr(out))
+    else:
+        full = a.shape == want.shape and alias
+        a_in = a.copy()
+        out = a_in if full else np.zeros(want.shape, np.int8)
+        st_ = getattr(lib, f"te_{name}_broadcast_s8")(ctypes.byref(cp), ctypes.byref(c_shape(s1)), ptr(a_in),
+                                                       ctypes.byref(c_shape(s2)), ptr(b), ptr(out))
+    assert st_ == 0
+    np.testing.assert_array_equal(out.reshape(want.shape), want)
+
+
+def test_c_broadcast_rejects_bad_shapes(lib):
+    p = AddParams(0, 0, 20, Quant(1 << 30, 0), Quant(1 << 30, 0), Quant(1 << 30, -19), 0, Act(-128, 127))
+    x = np.zeros(64, np.int8)
+    bad = [(c_shape((3,)), c_shape((4,))), (c_shape((2, 3)), c_shape((3, 2))),
+           (Shape(7, (I32 * 6)(*[1] * 6)), c_shape((2,))), (c_shape((-1,)), c_shape((1,)))]
+    for s1, s2 in bad:
+        assert lib.te_add_broadcast_s8(ctypes.byref(p), ctypes.byref(s1), ptr(x), ctypes.byref(s2), ptr(x), ptr(x)) == -1
+    # An empty output is nothing to do, whatever the pointers.
+    assert lib.te_add_broadcast_s8(ctypes.byref(p), ctypes.byref(c_shape((0, 3))), None,
+                                   ctypes.byref(c_shape((3,))), None, None) == 0
+    # Parameters TFLM never makes are refused rather than overflowing.
+    bad_p = AddParams(0, 0, 23, Quant(1 << 30, 0), Quant(1 << 30, 0), Quant(1 << 30, -19), 0, Act(-128, 127))
+    assert lib.te_add_s8(ctypes.byref(bad_p), I32(4), ptr(x), ptr(x), ptr(x)) == -1
+
+
+@FAST
+@given(qi=st.tuples(wide_scales, int8_zps), qo=st.tuples(wide_scales, int8_zps), op_type=st.sampled_from(["RELU", "RELU6"]))
+def test_c_relu_matches_reference(lib, qi, qo, op_type):
+    g = unary_graph(op_type, "int8", qi, "int8", qo)
+    try:
+        want = run_graph(g, [ALL_INT8])[g.outputs[0]]
+    except UnsupportedError:
+        assume(False)
+        return
+    out = ALL_INT8.copy()  # in place
+    if op_type == "RELU":
+        p = ew.relu_params(g, g.ops[0])
+        st_ = lib.te_requantize_s8(ctypes.byref(c_requant_params(p)), I32(256), ptr(out), ptr(out))
+    else:
+        lo, hi = ew.relu6_range(g, g.ops[0])
+        st_ = lib.te_clamp_s8(ctypes.byref(Act(lo, hi)), I32(256), ptr(out), ptr(out))
+    assert st_ == 0
+    np.testing.assert_array_equal(out, want.reshape(-1))
+
+
+@FAST
+@given(data=st.data())
+def test_c_requantize_pairs_match_reference(lib, data):
+    kernels = {("int8", "int8"): "te_requantize_s8", ("int8", "uint8"): "te_requantize_s8_u8",
+               ("uint8", "int8"): "te_requantize_u8_s8", ("int8", "int16"): "te_requantize_s8_s16",
+               ("int16", "int8"): "te_requantize_s16_s8"}
+    pair = data.draw(st.sampled_from(sorted(kernels)))
+    zps = {"int8": int8_zps, "uint8": st.integers(0, 255), "int16": st.integers(-300, 300)}
+    g = unary_graph("QUANTIZE", pair[0], (data.draw(wide_scales), data.draw(zps[pair[0]])), pair[1],
+                    (data.draw(wide_scales), data.draw(zps[pair[1]])))
+    try:
+        p = ew.requantize_params(g, g.ops[0])
+    except UnsupportedError:
+        assume(False)
+        return
+    info = np.iinfo(pair[0])
+    x = np.random.default_rng(data.draw(st.integers(0, 2**31))).integers(info.min, int(info.max) + 1, 512)
+    x = x.astype(pair[0])
+    want = ew.requantize(x, p).astype(pair[1])
+    out = np.zeros(512, pair[1])
+    assert getattr(lib, kernels[pair])(ctypes.byref(c_requant_params(p)), I32(512), ptr(x), ptr(out)) == 0
+    np.testing.assert_array_equal(out, want)
+
+
+@FAST
+@given(out_dtype=st.sampled_from(["int8", "int16"]), scale=wide_scales, zp=int8_zps, seed=st.integers(0, 2**31))
+def test_c_quantize_float_matches_reference(lib, out_dtype, scale, zp, seed):
+    rng = np.random.default_rng(seed)
+    grid = rng.integers(-40000, 40000, 256) + rng.choice([0.0, 0.5, -0.5, 0.49999997, 0.25], 256)
+    x = np.concatenate([(grid * np.float32(scale)).astype(np.float32),
+                        np.array([np.nan, np.inf, -np.inf, 3e38, -3e38, 0.0, -0.0], np.float32)])
+    want = ew.affine_quantize(x, scale, zp, out_dtype)
+    buf = x.copy()
+    out = np.zeros(x.size, out_dtype)
+    fn = lib.te_quantize_f32_s8 if out_dtype == "int8" else lib.te_quantize_f32_s16
+    assert fn(ctypes.c_float(scale), I32(zp), I32(x.size), ptr(buf), ptr(out)) == 0
+    np.testing.assert_array_equal(out, want)
+
+
+@FAST
+@given(in_dtype=st.sampled_from(ew.DEQUANTIZE_INPUTS), scale=st.floats(-40.0, 30.0).map(lambda e: f32(2.0**e * 1.37)),
+       zp=st.integers(-128, 255))
+def test_c_dequantize_matches_reference(lib, in_dtype, scale, zp):
+    info = np.iinfo(in_dtype)
+    x = np.random.default_rng(zp + 1000).integers(info.min, int(info.max) + 1, 1024).astype(in_dtype)
+    want = ew.dequantize_values(x, scale, zp)
+    out = np.zeros(x.size, np.float32)
+    fn = {"int8": lib.te_dequantize_s8_f32, "int16": lib.te_dequantize_s16_f32, "uint8": lib.te_dequantize_u8_f32}
+    assert fn[in_dtype](ctypes.c_float(scale), I32(zp), I32(x.size), ptr(x), ptr(out)) == 0
+    np.testing.assert_array_equal(out.view(np.uint32), want.view(np.uint32))
+
+
+def _c_logistic_table(lib, scale: float, zp: int) -> np.ndarray | None:
+    table = np.zeros(256, np.int8)
+    st_ = lib.te_logistic_s8_make_lut(ctypes.c_float(scale), I32(zp), ptr(table))
+    return table if st_ == 0 else None
+
+
+def _c_hard_swish_table(lib, si: float, zi: int, so: float, zo: int) -> np.ndarray | None:
+    table = np.zeros(256, np.int8)
+    st_ = lib.te_hard_swish_s8_make_lut(ctypes.c_float(si), I32(zi), ctypes.c_float(so), I32(zo), ptr(table))
+    return table if st_ == 0 else None
+
+
+def _py_table(fn, *args) -> np.ndarray | None:
+    try:
+        return fn(*args)
+    except ValueError:
+        return None
+
+
+def _check_tables(c_table, py_table):
+    assert (c_table is None) == (py_table is None), "C and Python disagree on rejecting the quantization"
+    if c_table is not None:
+        np.testing.assert_array_equal(c_table, py_table)
+
+
+@pytest.mark.parametrize("n", [1000, pytest.param(20000, marks=pytest.mark.slow)])
+def test_c_lut_builders_match_python_tables(lib, n):
+    """te_logistic_s8_make_lut / te_hard_swish_s8_make_lut build the exact Python tables."""
+    rng = np.random.default_rng(n)
+    for k in range(n):
+        si = f32(10.0 ** rng.uniform(-9, 3))
+        so = f32(si * 10.0 ** rng.uniform(-3.5, 3))
+        zi, zo = (int(v) for v in rng.integers(-128, 128, 2))
+        _check_tables(_c_logistic_table(lib, si, zi), _py_table(ew.logistic_lut, si, zi))
+        _check_tables(_c_hard_swish_table(lib, si, zi, so, zo), _py_table(ew.hard_swish_lut, si, zi, so, zo))
+    # Extremes: radius 0 (huge scales), the smallest accepted scale, power-of-two scales.
+    for si in [2.0**-28, 2.0**-27, 1 / 256, 0.5, 1.0, 15.9, 16.0, 1e6, 3e38]:
+        for zi in [-128, 0, 127]:
+            _check_tables(_c_logistic_table(lib, si, zi), _py_table(ew.logistic_lut, si, zi))
+            _check_tables(_c_hard_swish_table(lib, si, zi, si / 64, zi), _py_table(ew.hard_swish_lut, si, zi, si / 64, zi))
+
+
+def test_c_lut_kernel_in_place(lib):
+    table = ew.hard_swish_lut(0.05, -3, 0.03, 7)
+    x = np.random.default_rng(3).integers(-128, 128, 999).astype(np.int8)
+    want = table[x.astype(np.int64) + 128]
+    assert lib.te_lut_s8(ptr(table), I32(x.size), ptr(x), ptr(x)) == 0
+    np.testing.assert_array_equal(x, want)
+
+
+# == 3. generated C == reference == TF Lite Micro ====================================
+@st.composite
+def op_configs(draw):
+    """One element-wise op, as a closure that adds it to a GraphBuilder."""
+    kind = draw(st.sampled_from(["ADD", "MUL", "ADD", "MUL", "RELU", "RELU6", "LOGISTIC", "HARD_SWISH",
+                                 "QUANTIZE_F", "QUANTIZE_I", "DEQUANTIZE"]))
+    q = lambda: Quantization.make(draw(scales), draw(int8_zps))  # noqa: E731
+    if kind in ("ADD", "MUL"):
+        s1, s2 = draw(broadcast_shapes(max_rank=4))
+        if s1 == ():
+            s1, s2 = s2, s1
+            s1 = s1 or (1,)
+        const = s2 == () or draw(st.booleans())
+        act = draw(activations)
+        seed = draw(st.integers(0, 2**31))
+
+        def add(b: GraphBuilder, k: int):
+            a = b.tensor(f"a{k}", s1, "int8", q())
+            data = np.random.default_rng(seed).integers(-128, 128, s2).astype(np.int8) if const else None
+            c = b.tensor(f"b{k}", s2, "int8", q(), data=data)
+            y = b.tensor(f"y{k}", np.broadcast_shapes(s1, s2), "int8", q())
+            b.op(kind, [a, c], [y], fused_activation_function=act)
+            return [a] if const else [a, c], y
+        return add
+    shape = tuple(draw(st.lists(st.integers(1, 6), min_size=1, max_size=4)))
+    dtypes = {"QUANTIZE_F": ("float32", "int8"), "DEQUANTIZE": ("int8", "float32")}
+    in_dt, out_dt = dtypes.get(kind, ("int8", "int8"))
+    if kind == "QUANTIZE_I":
+        in_dt, out_dt = draw(st.sampled_from([("int8", "int8"), ("int8", "uint8"), ("uint8", "int8"),
+                                              ("int8", "int16"), ("int16", "int8")]))
+    zp_of = {"int8": int8_zps, "uint8": st.integers(0, 255), "int16": st.integers(-50, 50)}
+    qin = None if in_dt == "float32" else Quantization.make(draw(scales), draw(zp_of[in_dt]))
+    if kind == "LOGISTIC":
+        qout = Quantization.make(1 / 256, -128)
+    else:
+        qout = None if out_dt == "float32" else Quantization.make(draw(scales), draw(zp_of[out_dt]))
+    op_type = {"QUANTIZE_F": "QUANTIZE", "QUANTIZE_I": "QUANTIZE"}.get(kind, kind)
+
+    def add(b: GraphBuilder, k: int):
+        x = b.tensor(f"x{k}", shape, in_dt, qin)
+        y = b.tensor(f"y{k}", shape, out_dt, qout)
+        b.op(op_type, [x], [y])
+        return [x], y
+    return add
+
+
+def _accepted(b: GraphBuilder, inputs: list[int], out: int) -> bool:
+    """The reference accepts the last op (so TFLM will not abort on it)."""
+    g = b.build(inputs, [out])
+    g.ops = g.ops[-1:]
+    args = [np.zeros(g.tensors[i].shape, g.tensors[i].dtype) for i in inputs]
+    try:
+        run_graph(g, args)
+    except UnsupportedError:
+        return False
+    return True
+
+
+def packed_model(configs) -> Graph:
+    b = GraphBuilder("elementwise_pack")
+    inputs, outputs = [], []
+    for k, add in enumerate(configs):
+        n_tensors, n_ops = len(b.tensors), len(b.ops)
+        ins, y = add(b, k)
+        if _accepted(b, ins, y):
+            inputs += ins
+            outputs.append(y)
+        else:  # drop the op and its tensors
+            del b.tensors[n_tensors:]
+            del b.ops[n_ops:]
+    return b.build(inputs, outputs)
+
+
+def _verify(configs):
+    from mcuflow.verify.host import verify_graph
+
+    g = packed_model(configs)
+    assume(g.ops)
+    verify_graph(g, n_inputs=2, seed=len(g.ops))
+
+
+@settings(deadline=None, max_examples=10, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(configs=st.lists(op_configs(), min_size=20, max_size=24))
+def test_generated_c_matches_reference_and_tflm(configs):
+    _verify(configs)
+
+
+@pytest.mark.slow
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(configs=st.lists(op_configs(), min_size=20, max_size=30))
+def test_generated_c_matches_reference_and_tflm_slow(configs):
+    _verify(configs)
+
+
+def special_cases_model() -> Graph:
+    """Lowering branches random packs rarely reach."""
+    b = GraphBuilder("elementwise_special")
+    q = Quantization.make
+    x = b.tensor("x", (1, 4, 4, 8), "int8", q(0.05, -3))
+    r = b.tensor("relu_same_q", (1, 4, 4, 8), "int8", q(0.05, -3))
+    b.op("RELU", [x], [r])  # equal quantization: a clamp
+    s = b.tensor("scalar", (), "int8", q(0.02, 5), data=np.array(-77, np.int8))
+    a = b.tensor("add_scalar", (1, 4, 4, 8), "int8", q(0.06, 1))
+    b.op("ADD", [r, s], [a], fused_activation_function="RELU6")
+    w = b.tensor("per_channel", (8,), "int8", q(0.01, 0), data=np.arange(-4, 4, dtype=np.int8) * 30)
+    m = b.tensor("mul_channel", (1, 4, 4, 8), "int8", q(0.03, -7))
+    b.op("MUL", [a, w], [m], fused_activation_function="NONE")
+    i = b.tensor("requant_identity", (1, 4, 4, 8), "int8", q(0.03, -7))
+    b.op("QUANTIZE", [m], [i])
+    u = b.tensor("u8", (3, 5), "uint8", q(0.1, 128))
+    d = b.tensor("deq_u8", (3, 5), "float32")
+    b.op("DEQUANTIZE", [u], [d])
+    v = b.tensor("v", (2, 1, 3), "int8", q(0.04, 0))
+    w2 = b.tensor("w", (1, 5, 1), "int8", q(0.05, 2))
+    o = b.tensor("outer", (2, 5, 3), "int8", q(0.02, 0))
+    b.op("MUL", [v, w2], [o], fused_activation_function="RELU_N1_TO_1")
+    same = b.tensor("x_plus_x", (1, 4, 4, 8), "int8", q(0.1, 0))
+    b.op("ADD", [x, x], [same], fused_activation_function="NONE")
+    return b.build([x, u, v, w2], [i, d, o, same])
+
+
+def test_generated_c_special_cases():
+    from mcuflow.codegen import render
+    from mcuflow.verify.host import verify_graph
+
+    g = special_cases_model()
+    code = "\n".join(render(g, write_model(g)).files.values())
+    assert "te_clamp_s8(" in code and "te_requantize_s8(" in code
+    assert "te_add_broadcast_s8(" in code and "te_mul_broadcast_s8(" in code and "te_add_s8(" in code
+    verify_graph(g, n_inputs=3)
+
+
+def test_lowering_refuses_what_it_cannot_run():
+    from mcuflow.codegen import render
+
+    g = unary_graph("QUANTIZE", "int8", (0.1, 0), "int32", (0.01, 0))  # TFLM runs it; no C kernel
+    with pytest.raises(UnsupportedError, match="int32"):
+        render(g, write_model(g))
+
+
+# -- more examples under -m slow ----------------------------------------------------
+@pytest.mark.slow
+@SLOW
+@given(shapes=broadcast_shapes(), q1=st.tuples(scales, int8_zps), q2=st.tuples(scales, int8_zps),
+       qo=st.tuples(scales, int8_zps), act=activations, seed=st.integers(0, 2**31))
+@pytest.mark.parametrize("op_type", ["ADD", "MUL"])
+def test_binary_reference_matches_tflm_slow(op_type, shapes, q1, q2, qo, act, seed):
+    check_binary_reference(op_type, shapes, q1, q2, qo, act, False, seed)
+
+
+@pytest.mark.slow
+@SLOW
+@given(qi=st.tuples(wide_scales, int8_zps), qo=st.tuples(wide_scales, int8_zps))
+@pytest.mark.parametrize("op_type", ["RELU", "RELU6", "HARD_SWISH"])
+def test_unary_reference_matches_tflm_slow(op_type, qi, qo):
+    check_unary_reference(op_type, qi, qo)
