@@ -6,6 +6,9 @@ Options (platformio.ini, per env or in [env]):
                     ``factory:<name>`` for a model of mcuflow.factory
   custom_model_name C symbol prefix (default "model"; the firmware expects "model")
 
+The environment variable MCUFLOW_MODEL overrides custom_model for one run:
+``MCUFLOW_MODEL=my.tflite pio run -e mps2_an500 -t upload``.
+
 The generated sources go to $BUILD_DIR/model and are compiled with the
 firmware; lib/TinyEngine is found by PlatformIO's library finder through its
 library.json. A model whose arena or weights exceed the board's budget stops
@@ -14,6 +17,7 @@ the build here with the byte counts.
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -45,7 +49,7 @@ def _source(spec: str):
 
 
 def generate_model(env) -> Path:
-    spec = env.GetProjectOption("custom_model", "factory:dscnn_kws")
+    spec = os.environ.get("MCUFLOW_MODEL") or env.GetProjectOption("custom_model", "factory:dscnn_kws")
     name = env.GetProjectOption("custom_model_name", "model")
     board_id = env.subst("$BOARD")
     board = BOARDS.get(board_id) or BOARDS.get(env.subst("$PIOENV"))
@@ -66,6 +70,7 @@ def generate_model(env) -> Path:
 
             generate(model, out, name=name)
         stamp_file.write_text(stamp)
+    (out / ".source").write_text(spec)  # the upload script checks outputs against this model
     report = json.loads((out / "report.json").read_text())
     if board is not None:
         check_fit(board, int(report["arena_bytes"]), int(report.get("flash_weights_bytes", 0)))

@@ -39,6 +39,8 @@ def main(argv=None) -> int:
         fw = Firmware(elf, board, *elf_sizes(elf))
         model_dir = Path(args.model_dir)
         pm = PreparedModel(model_dir, json.loads((model_dir / "report.json").read_text()), None)
+        if not args.model and (model_dir / ".source").exists():
+            args.model = (model_dir / ".source").read_text().strip()
         if args.model:
             try:
                 from mcuflow.codegen import load
@@ -48,8 +50,10 @@ def main(argv=None) -> int:
                     from mcuflow.factory import build
 
                     pm.graph = build(spec.split(":", 1)[1])
-                elif not Path(spec).is_dir():
-                    pm.graph, _ = load(spec)
+                else:
+                    path = Path(spec) if Path(spec).is_absolute() else Path(__file__).resolve().parents[1] / spec
+                    if not path.is_dir():
+                        pm.graph, _ = load(path)
             except Exception as e:  # the run still works without the reference
                 print(f"(no reference check: {e})")
         res = run_firmware(fw, pm, None, port=args.port, seed=args.seed)
