@@ -1,0 +1,120 @@
+"""Memory check with the project's planner in the loop, and board budgets.
+
+``check(arch, bb, budget)`` builds the subnet's int8 skeleton graph, asks
+every op's lowering for its scratch size and runs the same
+:func:`mcuflow.planner.plan_memory` the code generator uses. That is fast
+(about 15 ms per subnet with the planner's in-place strategy, i.e. several
+thousand checks per minute on one core), so the search needs no analytic proxy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .graph_export import build_graph
+from .space import Arch, Backbone, layer_macs, layers
+
+KiB = 1024
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a model may use on a board (after stack and firmware)."""
+
+    name: str
+    sram_bytes: int  # arena budget
+    flash_bytes: int  # weights budget
+    board_sram: int  # whole chip, for the card
+    registered: bool  # a board of mcuflow.boards (False: a budget-only entry)
+
+
+#: Budget-only boards (no firmware port): the 64 KB class of the zoo.
+EXTRA_BUDGETS = {
+    # An STM32F072 / nRF52832-class part: 64 KB SRAM, 256 KB flash, same firmware reservations.
+    "generic_64k": dict(sram=64 * KiB, flash=256 * KiB, stack=8 * KiB, fw_ram=4 * KiB, fw_flash=48 * KiB),
+}
+
+
+def budget_for(board: str) -> Budget:
+    from .. import boards
+
+    if board in boards.BOARDS:
+        b = boards.BOARDS[board]
+        return Budget(b.name, b.model_ram_budget, b.model_flash_budget, b.sram_bytes, True)
+    if board in EXTRA_BUDGETS:
+        e = EXTRA_BUDGETS[board]
+        return Budget(board, e["sram"] - e["stack"] - e["fw_ram"], e["flash"] - e["fw_flash"], e["sram"], False)
+    known = sorted(list(boards.BOARDS) + list(EXTRA_BUDGETS))
+    from ..errors import McuflowError
+
+    raise McuflowError(f"unknown board {board!r}; known: {', '.join(known)}")
+
+
+@dataclass
+class MemInfo:
+    arena_bytes: int
+    flash_bytes: int
+    macs: int
+    fits: bool | None = None
+
+
+def _scratch(graph) -> dict[int, int]:
+    from ..codegen import lowering
+    from ..codegen.lowering import scratch_bytes
+
+    # Importing the codegen package registers every lowering family.
+    import mcuflow.codegen  # noqa: F401
+
+    out = {}
+    for op in graph.ops:
+        try:
+            out[op.index] = scratch_bytes(graph, op)
+        except Exception:  # an op without a lowering yet: no scratch (codegen rejects it later anyway)
+            out[op.index] = 0
+    del lowering
+    return out
+
+
+#: The strategy the search loop plans with: the full planner's own in-place
+#: stage without its placement search (about 10 ms instead of 200 ms per subnet).
+#: Its arena is never below the full planner's (checked in test_nas.py), so a
+#: subnet it accepts fits; the final model is always re-planned with the default.
+FAST_STRATEGY = "inplace"
+
+
+def plan_strategies() -> set[str]:
+    from ..planner import plan  # noqa: F401
+    from ..planner.plan import STRATEGIES, plan_memory
+
+    plan_memory  # importing strategies happens on the first call
+    try:
+        from ..planner import strategies  # noqa: F401
+    except ImportError:
+        pass
+    return set(STRATEGIES)
+
+
+def measure(arch: Arch, bb: Backbone, strategy: str | None = None) -> MemInfo:
+    """Arena from the real planner, flash of the constants, MACs.
+
+    ``strategy=None`` uses :data:`FAST_STRATEGY` when the planner has it (else
+    its default); pass ``"default"`` for exactly what the code generator does.
+    """
+    from ..planner import plan_memory
+
+    g = build_graph(arch, bb)
+    kw = {}
+    if strategy is None:
+        if FAST_STRATEGY in plan_strategies():
+            kw["strategy"] = FAST_STRATEGY
+    elif strategy != "default":
+        kw["strategy"] = strategy
+    plan = plan_memory(g, _scratch(g), **kw)
+    flash = sum(t.nbytes for t in g.tensors if t.is_const)
+    return MemInfo(plan.arena_bytes, flash, sum(layer_macs(lay) for lay in layers(arch, bb)))
+
+
+def check(arch: Arch, bb: Backbone, budget: Budget, strategy: str | None = None) -> MemInfo:
+    m = measure(arch, bb, strategy)
+    m.fits = m.arena_bytes <= budget.sram_bytes and m.flash_bytes <= budget.flash_bytes
+    return m
