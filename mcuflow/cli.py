@@ -41,6 +41,9 @@ def cmd_inspect(args) -> int:
         for row in info["layers"]:
             row["live_bytes"] = by_op[row["index"]]["ours"]
             row["tflm_live_bytes"] = by_op[row["index"]]["tflm"]
+        from .patch import patch_summary
+
+        info["memory"]["patch"] = patch_summary(graph, args.patch or "auto", args.strategy or "mcuflow")
         if not args.no_plot:
             png = _Path(args.plot) if args.plot else _Path(f"{_Path(args.model).stem}_memory.png")
             info["memory"]["plot"] = str(plot(prof, png))
@@ -75,6 +78,9 @@ def cmd_inspect(args) -> int:
         from .report.memory import format_summary
 
         print(format_summary(prof))
+        from .patch import format_patch_summary
+
+        print(format_patch_summary(info["memory"]["patch"]))
         if "plot" in info["memory"]:
             print(f"per-layer plot: {info['memory']['plot']}")
     return 0
@@ -88,9 +94,9 @@ def cmd_compile(args) -> int:
         from .passes import strip_float_io
 
         graph, model_bytes = load(args.model)
-        gen = render(strip_float_io(graph), model_bytes, name=args.name, strategy=args.strategy)
+        gen = render(strip_float_io(graph), model_bytes, name=args.name, strategy=args.strategy, patch=args.patch)
     else:
-        gen = compile_model(args.model, name=args.name, strategy=args.strategy)
+        gen = compile_model(args.model, name=args.name, strategy=args.strategy, patch=args.patch)
     if args.board:
         from .planner.budget import check_fits  # refuses before anything is written
 
@@ -102,6 +108,10 @@ def cmd_compile(args) -> int:
         r = gen.report
         print(f"wrote {', '.join(p.name for p in paths)} to {args.output}")
         print(f"  {r['macs']:,} MACs, arena {r['arena_bytes']:,} bytes, weights {r['flash_weights_bytes']:,} bytes")
+        if "patch" in r:
+            from .patch import format_patch
+
+            print("  " + format_patch(r["patch"]))
     return 0
 
 
@@ -169,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-plot", action="store_true", help="--memory without the PNG")
     s.add_argument("--strategy", default=None, help="memory strategy: mcuflow (default), inplace, greedy")
     s.add_argument("--tensors", action="store_true", help="list every tensor with its quantization")
+    s.add_argument("--patch", default=None, metavar="auto|NxM@LAYER",
+                   help="with --memory: patch-based figures for this choice (default: auto)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_inspect)
 
@@ -180,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--strategy", default=None, help="memory strategy: mcuflow (default), inplace, greedy")
     s.add_argument("--int8-io", action="store_true",
                    help="drop the float32 input QUANTIZE / output DEQUANTIZE: the device takes and returns int8")
+    s.add_argument("--patch", default=None, metavar="auto|NxM@LAYER",
+                   help="run the first stage patch by patch (MCUNetV2): auto picks split layer and grid, "
+                        "4x4@5 fixes them (LAYER: op index or output tensor name)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_compile)
 

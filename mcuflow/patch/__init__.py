@@ -31,7 +31,8 @@ SCREEN_STRATEGY = "inplace"
 REFINE = 3
 
 __all__ = ["PatchChoice", "PatchSpec", "PatchStage", "STAGE_OP", "DEFAULT_MAX_EXTRA_MACS", "parse_patch",
-           "plan_patch", "prepare", "patch_summary", "patched_graph", "layer_by_layer"]
+           "plan_patch", "prepare", "patch_summary", "patched_graph", "layer_by_layer",
+           "format_patch", "format_patch_summary"]
 
 
 def graph_scratch(graph: Graph) -> dict[int, int]:
@@ -178,6 +179,9 @@ def prepare(graph: Graph, patch, strategy: str = "mcuflow",
 def patch_summary(graph: Graph, patch="auto", strategy: str = "mcuflow",
                   max_extra_macs: float = DEFAULT_MAX_EXTRA_MACS) -> dict:
     """Peak SRAM and MACs with and without patches (``mcuflow inspect --memory``)."""
+    from ..passes import optimize
+
+    graph = optimize(graph)  # as render() does before planning
     choice = plan_patch(graph, patch, strategy, max_extra_macs, require_gain=False)
     base_peak, base_name = layer_by_layer(graph)
     out = {"layer_by_layer": {"peak_sram_bytes": base_peak, "macs": graph_macs(graph), "strategy": base_name}}
@@ -187,3 +191,24 @@ def patch_summary(graph: Graph, patch="auto", strategy: str = "mcuflow",
         return out
     out["patched"] = choice.report()
     return out
+
+
+def format_patch(p: dict) -> str:
+    """One line for a report.json ``patch`` entry."""
+    lbl = p["layer_by_layer"]
+    return (f"patches {p['grid'][0]}x{p['grid'][1]} up to op {p['split_op']} ({p['split_tensor']}): "
+            f"peak SRAM {p['peak_sram_bytes']:,} B vs {lbl['peak_sram_bytes']:,} B layer by layer "
+            f"({p['reduction']:.2f}x less), {p['macs']:,} MACs vs {lbl['macs']:,} "
+            f"({100 * p['extra_macs']:+.1f}%)")
+
+
+def format_patch_summary(s: dict) -> str:
+    """Lines for ``mcuflow inspect --memory``: peak SRAM and MACs with and without patches."""
+    lbl = s["layer_by_layer"]
+    head = (f"layer by layer ({lbl['strategy']}): peak SRAM {lbl['peak_sram_bytes']:,} B, {lbl['macs']:,} MACs")
+    if not s.get("patched"):
+        return head + f"\npatch-based: {s.get('note', 'not applicable')}"
+    line = format_patch(s["patched"])
+    if s["patched"]["peak_sram_bytes"] >= lbl["peak_sram_bytes"]:
+        line += "; no gain, so compile --patch auto stays layer by layer"
+    return head + "\n" + line
