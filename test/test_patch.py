@@ -252,3 +252,20 @@ def test_factory_auto_bit_exact_slow(name):
 
 def test_rect_hull():
     assert Rect(0, 2, 3, 5).hull(Rect(1, 4, 0, 1)) == Rect(0, 4, 0, 5)
+
+
+def test_cli_compile_and_inspect_with_patches(tmp_path, capsys):
+    from mcuflow.cli import main
+    from mcuflow.tflite.writer import write_model
+
+    model = tmp_path / "m.tflite"
+    model.write_bytes(write_model(build("mobilenetv1_025_vww")))
+    assert main(["compile", str(model), "-o", str(tmp_path / "out"), "--patch", "3x3@3"]) == 0
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert rep["patch"]["grid"] == [3, 3] and rep["arena_bytes"] == rep["patch"]["peak_sram_bytes"]
+    assert "patches 3x3 up to op 3" in capsys.readouterr().out
+    assert main(["inspect", str(model), "--memory", "--no-plot"]) == 0
+    out = capsys.readouterr().out
+    assert "layer by layer" in out and "patches" in out
+    assert main(["compile", str(model), "-o", str(tmp_path / "bad"), "--patch", "2x2@30"]) == 2
+    assert not (tmp_path / "bad" / "report.json").exists()
