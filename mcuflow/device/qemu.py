@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,7 +70,9 @@ class QemuBackend:
             serial = f"tcp:127.0.0.1:{self.port},server=on,wait=on,nodelay=on"
             monitor = f"tcp:127.0.0.1:{self.monitor_port},server=on,wait=off,nodelay=on"
             cmd = qemu_command(self.board, self.elf, serial, monitor, self.icount)
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            # stderr to a file, never a pipe nobody drains (a full pipe would stall QEMU)
+            self._err = tempfile.TemporaryFile()
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._err)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
@@ -83,7 +86,8 @@ class QemuBackend:
                     time.sleep(0.02)
             err = b""
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read() if self.proc.stderr else b""
+                self._err.seek(0)
+                err = self._err.read()
                 if b"Address already in use" in err:
                     continue  # lost a port race with another process: try new ports
             self.stop()
@@ -106,9 +110,7 @@ class QemuBackend:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream:
-                stream.close()
+        self._err.close()
         self.proc = None
 
     def __enter__(self) -> "QemuBackend":
