@@ -149,7 +149,7 @@ def train(cfg: TrainConfig, data: Dataset | None = None, log=print) -> SuperNet:
                 loss.backward()
             opt.step()
             sched.step()
-            total += float(loss) * len(yb)
+            total += float(loss.detach()) * len(yb)
             seen += len(yb)
         if rank == 0:
             log(f"{desc}: loss {total / max(seen, 1):.4f}")
