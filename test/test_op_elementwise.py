@@ -1,10 +1,10 @@
-"""Element-wise family: ADD, MUL, RELU, RELU6, LOGISTIC, HARD_SWISH, QUANTIZE, DEQUANTIZE.
+"""Element-wise family: ADD, MUL, RELU, RELU6, LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, QUANTIZE, DEQUANTIZE.
 
 Three layers, each against the one below it:
 
 1. the NumPy reference == TF Lite Micro (the oracle) on randomly drawn
    configurations (shapes, broadcast patterns, scales, zero points, fused
-   activations); LOGISTIC and HARD_SWISH get all 256 int8 inputs at once;
+   activations); the table-driven ops get all 256 int8 inputs at once;
 2. the C kernels (called through ctypes, built with UBSan) == the reference,
    and the C table builders == the Python tables, for many quantizations;
 3. generated C (codegen + host gcc, ASan/UBSan) == reference == TFLM on models
@@ -156,6 +156,28 @@ def check_unary_reference(op_type, qi, qo):
 def test_logistic_reference_matches_tflm(qi):
     g = unary_graph("LOGISTIC", "int8", qi, "int8", (1 / 256, -128))
     reference_vs_oracle(g, [ALL_INT8.reshape(1, 256)])
+
+
+@FAST
+@given(qi=st.tuples(st.floats(-8.0, 2.0).map(lambda e: f32(10.0**e)), int8_zps),
+       qo=st.one_of(st.just((1 / 128, 0)), st.tuples(scales, int8_zps)))
+def test_tanh_reference_matches_tflm(qi, qo):
+    g = unary_graph("TANH", "int8", qi, "int8", qo)  # TFLM never reads the output quantization
+    reference_vs_oracle(g, [ALL_INT8.reshape(1, 256)])
+
+
+@FAST
+@given(qi=st.tuples(wide_scales, int8_zps), qo=st.tuples(scales, int8_zps),
+       alpha=st.one_of(st.sampled_from([0.1, 0.2, 0.01, 0.3333, -0.25, 1.5]), st.floats(-2.0, 2.0)).map(f32))
+def test_leaky_relu_reference_matches_tflm(qi, qo, alpha):
+    g = unary_graph("LEAKY_RELU", "int8", qi, "int8", qo, alpha=alpha)
+    try:
+        ref = run_graph(g, [ALL_INT8.reshape(1, 256)])[g.outputs[0]]
+    except UnsupportedError as e:
+        assert "left shift" in str(e) or "overflow" in str(e), e
+        assume(False)
+        return
+    np.testing.assert_array_equal(ref, run_tflm(write_model(g), [ALL_INT8.reshape(1, 256)]).outputs[0])
 
 
 def test_logistic_output_scale_is_ignored_like_tflm():
@@ -484,7 +506,7 @@ def test_c_lut_kernel_in_place(lib):
 def op_configs(draw):
     """One element-wise op, as a closure that adds it to a GraphBuilder."""
     kind = draw(st.sampled_from(["ADD", "MUL", "ADD", "MUL", "RELU", "RELU6", "LOGISTIC", "HARD_SWISH",
-                                 "QUANTIZE_F", "QUANTIZE_I", "DEQUANTIZE"]))
+                                 "QUANTIZE_F", "QUANTIZE_I", "DEQUANTIZE", "TANH", "LEAKY_RELU"]))
     q = lambda: Quantization.make(draw(scales), draw(int8_zps))  # noqa: E731
     if kind in ("ADD", "MUL"):
         s1, s2 = draw(broadcast_shapes(max_rank=4))
@@ -513,14 +535,17 @@ def op_configs(draw):
     qin = None if in_dt == "float32" else Quantization.make(draw(scales), draw(zp_of[in_dt]))
     if kind == "LOGISTIC":
         qout = Quantization.make(1 / 256, -128)
+    elif kind == "TANH":
+        qout = Quantization.make(1 / 128, 0)
     else:
         qout = None if out_dt == "float32" else Quantization.make(draw(scales), draw(zp_of[out_dt]))
     op_type = {"QUANTIZE_F": "QUANTIZE", "QUANTIZE_I": "QUANTIZE"}.get(kind, kind)
+    options = {"alpha": f32(draw(st.sampled_from([0.1, 0.2, -0.3, 1.5])))} if kind == "LEAKY_RELU" else {}
 
     def add(b: GraphBuilder, k: int):
         x = b.tensor(f"x{k}", shape, in_dt, qin)
         y = b.tensor(f"y{k}", shape, out_dt, qout)
-        b.op(op_type, [x], [y])
+        b.op(op_type, [x], [y], **options)
         return [x], y
     return add
 

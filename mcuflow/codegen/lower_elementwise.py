@@ -1,7 +1,7 @@
 """Lowerings of the element-wise family to ``te_elementwise.h`` kernels.
 
-ADD, MUL, RELU, RELU6, LOGISTIC, HARD_SWISH, QUANTIZE and DEQUANTIZE. Every
-constant (multipliers, clamps, the LOGISTIC/HARD_SWISH lookup tables) comes
+ADD, MUL, RELU, RELU6, LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, QUANTIZE and
+DEQUANTIZE. Every constant (multipliers, clamps, the lookup tables) comes
 from the helpers the NumPy reference uses (:mod:`mcuflow.reference.elementwise`),
 so the generated C and the reference agree by construction.
 
@@ -10,7 +10,8 @@ so the generated C and the reference agree by construction.
 - RELU is a requantization (TFLM rescales to the output scale), or a plain
   clamp when input and output quantization are equal. RELU6 is always a
   clamp on the input scale, as TFLM computes it.
-- LOGISTIC and HARD_SWISH are 256-byte tables in flash and one ``te_lut_s8``.
+- LOGISTIC, TANH, HARD_SWISH and LEAKY_RELU are 256-byte tables in flash
+  and one ``te_lut_s8``.
 
 The same-size kernels are safe when the output aliases input 0, so those ops
 are registered ``inplace=True``.
@@ -30,11 +31,13 @@ from ..reference.elementwise import (
     add_params,
     broadcast_shape,
     hard_swish_table_for,
+    leaky_relu_table_for,
     logistic_table_for,
     mul_params,
     relu6_range,
     relu_params,
     requantize_params,
+    tanh_table_for,
     tensor_qparams,
 )
 from .lowering import LoweringContext, lower
@@ -183,6 +186,16 @@ def lower_logistic(graph: Graph, op: Op, ctx: LoweringContext) -> None:
 @lower("HARD_SWISH", inplace=True)
 def lower_hard_swish(graph: Graph, op: Op, ctx: LoweringContext) -> None:
     _lut(op, ctx, hard_swish_table_for(graph, op))
+
+
+@lower("TANH", inplace=True)
+def lower_tanh(graph: Graph, op: Op, ctx: LoweringContext) -> None:
+    _lut(op, ctx, tanh_table_for(graph, op))
+
+
+@lower("LEAKY_RELU", inplace=True)
+def lower_leaky_relu(graph: Graph, op: Op, ctx: LoweringContext) -> None:
+    _lut(op, ctx, leaky_relu_table_for(graph, op))
 
 
 @lower("QUANTIZE")

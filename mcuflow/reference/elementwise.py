@@ -1,8 +1,8 @@
 """Reference kernels of the element-wise family, bit-exact with TF Lite Micro.
 
 ADD, MUL (int8, any scales and zero points, fused activations, NumPy-style
-broadcasting), RELU, RELU6, LOGISTIC, HARD_SWISH, QUANTIZE, DEQUANTIZE and
-LEAKY_RELU, as TFLM's reference kernels compute them:
+broadcasting), RELU, RELU6, LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, QUANTIZE
+and DEQUANTIZE, as TFLM's reference kernels compute them:
 
 - ADD rescales both inputs to a common scale (``left_shift = 20``, multipliers
   from ``CalculateOpDataAdd``), sums, rescales to the output; every step is a
@@ -13,11 +13,12 @@ LEAKY_RELU, as TFLM's reference kernels compute them:
   point. RELU6 does *not* requantize: TFLM clamps the raw input values to
   ``[input_zp, quantize(6.0, input scale)]`` and ignores the output's
   quantization.
-- LOGISTIC and HARD_SWISH follow TFLM's fixed-point algorithms (gemmlowp's
-  ``logistic`` on a Q4.27 input; the int16 "reluish" HardSwish). Both depend
-  on the input byte only, so each is computed once for all 256 int8 values
-  (:func:`logistic_lut`, :func:`hard_swish_lut`); the MCU kernel is a table
-  lookup with that table.
+- LOGISTIC, TANH, HARD_SWISH and LEAKY_RELU follow TFLM's fixed-point
+  algorithms (gemmlowp's ``logistic``/``tanh`` on a Q4.27 input; the int16
+  "reluish" HardSwish; two requantizations for LeakyRelu). Each depends on
+  the input byte only, so it is computed once for all 256 int8 values
+  (:func:`logistic_lut`, :func:`tanh_lut`, :func:`hard_swish_lut`,
+  :func:`leaky_relu_lut`); the MCU kernel is a lookup in that table.
 - QUANTIZE float32 -> int is ``round_half_away(x / scale) + zp`` in float32
   (``AffineQuantize``); int -> int is TFLM's ``Requantize``. DEQUANTIZE is
   ``float(double(scale) * (q - zp))``.
@@ -387,6 +388,30 @@ def gemmlowp_logistic(a, integer_bits: int):
     return np.where(a == 0, 1 << 30, np.where(positive, result_if_positive, result_if_negative))
 
 
+def _one_minus_x_over_one_plus_x_for_x_in_0_1(a):
+    """gemmlowp ``one_minus_x_over_one_plus_x_for_x_in_0_1`` (Newton-Raphson, Q2.29 internally)."""
+    a = np.asarray(a, dtype=np.int64)
+    s = a + INT32_MAX
+    half_denominator = np.where(s >= 0, s + 1, s - 1)
+    half_denominator = np.where(half_denominator >= 0, half_denominator // 2, -((-half_denominator) // 2))
+    one_q2 = 1 << 29
+    x = wrap_int32(1515870810 + _srdhm(half_denominator, -1010580540))
+    for _ in range(3):
+        one_minus = wrap_int32(one_q2 - _srdhm(half_denominator, x))
+        x = wrap_int32(x + _rescale(_srdhm(x, one_minus), 4, 2))
+    return _rescale(wrap_int32(x - one_q2), 2, 0)
+
+
+def gemmlowp_tanh(a, integer_bits: int):
+    """gemmlowp ``tanh`` of FixedPoint<int32, integer_bits>; returns Q0.31 raw."""
+    a = np.asarray(a, dtype=np.int64)
+    negative = a < 0
+    n = np.where(negative, a, wrap_int32(-a))  # -|a|
+    # neg_tanh_on_negative_values: ExactMulByPot<1> reads the raw value with one more integer bit.
+    t = _one_minus_x_over_one_plus_x_for_x_in_0_1(_exp_on_negative_values(n, integer_bits + 1))
+    return np.where(a == 0, 0, np.where(negative, wrap_int32(-t), t))
+
+
 # -- LOGISTIC ------------------------------------------------------------------
 def _frexp_multiplier(real: float) -> tuple[int, int]:
     """``q = frexp(real, &shift); multiplier = (int32)round(q * 2^31)`` without the 2^31 fix-up."""
@@ -458,6 +483,80 @@ def logistic_table_for(graph: Graph, op: Op) -> np.ndarray:
         return logistic_lut(si, zi)
     except ValueError as e:
         raise UnsupportedError(str(e), op.index, op.type) from e
+
+
+# -- TANH ------------------------------------------------------------------------
+@lru_cache(maxsize=1024)
+def _tanh_lut_cached(scale: float, zero_point: int) -> bytes:
+    p = logistic_params(scale, zero_point)  # TFLM's TANH Prepare computes the same Q4.27 rescale
+    x = np.arange(-128, 128, dtype=np.int64) - p.input_zero_point
+    q0 = gemmlowp_tanh(multiply_by_quantized_multiplier(x, p.input_multiplier, p.input_left_shift), 4)
+    out = np.clip(rounding_divide_by_pot(q0, 31 - 7), -128, 127)
+    out = np.where(x <= -p.input_range_radius, -128, np.where(x >= p.input_range_radius, 127, out))
+    return out.astype(np.int8).tobytes()
+
+
+def tanh_lut(input_scale: float, input_zero_point: int) -> np.ndarray:
+    """TFLM int8 TANH on all 256 inputs (output scale 1/128, zero point 0; TFLM never
+    reads the output quantization)."""
+    return np.frombuffer(_tanh_lut_cached(float(np.float32(input_scale)), int(input_zero_point)),
+                         dtype=np.int8).copy()
+
+
+def tanh_table_for(graph: Graph, op: Op) -> np.ndarray:
+    t, out = graph.op_inputs(op)[0], graph.op_outputs(op)[0]
+    _require_dtype(t, ("int8",), op, "input")
+    _require_dtype(out, ("int8",), op, "output")
+    si, zi = tensor_qparams(t, op, "input")
+    try:
+        return tanh_lut(si, zi)
+    except ValueError as e:
+        raise UnsupportedError(str(e).replace("LOGISTIC", "TANH"), op.index, op.type) from e
+
+
+@kernel("TANH")
+def tanh(graph: Graph, op: Op, inputs: list) -> list[np.ndarray]:
+    return [lut_lookup(inputs[0], tanh_table_for(graph, op))]
+
+
+# -- LEAKY_RELU ------------------------------------------------------------------
+def leaky_relu_lut(input_scale: float, input_zero_point: int, output_scale: float, output_zero_point: int,
+                   alpha: float) -> np.ndarray:
+    """TFLM int8 LEAKY_RELU on all 256 inputs (``CalculateOpDataLeakyRelu``: the
+    multipliers are float32 quotients; a negative alpha negates the rescaled value)."""
+    si, so, a = np.float32(input_scale), np.float32(output_scale), np.float32(alpha)
+    with np.errstate(over="ignore", under="ignore"):
+        alpha_real = float(np.float32(np.float32(si * a) / so))
+        identity_real = float(np.float32(si / so))
+    if not (np.isfinite(alpha_real) and np.isfinite(identity_real)):
+        raise ValueError("LEAKY_RELU rescale factors overflow float32")
+    m_alpha, sh_alpha = quantize_multiplier(alpha_real)
+    m_id, sh_id = quantize_multiplier(identity_real)
+    if max(sh_alpha, sh_id) > MAX_LEFT_SHIFT:
+        raise ValueError(f"LEAKY_RELU rescale needs a left shift above {MAX_LEFT_SHIFT}")
+    v = np.arange(-128, 128, dtype=np.int64) - int(input_zero_point)
+    pos = multiply_by_quantized_multiplier(v, m_id, sh_id)
+    neg = multiply_by_quantized_multiplier(v, abs(m_alpha), sh_alpha)
+    neg = -neg if m_alpha < 0 else neg
+    out = int(output_zero_point) + np.where(v >= 0, pos, neg)
+    return np.clip(out, -128, 127).astype(np.int8)
+
+
+def leaky_relu_table_for(graph: Graph, op: Op) -> np.ndarray:
+    t, out = graph.op_inputs(op)[0], graph.op_outputs(op)[0]
+    _require_dtype(t, ("int8",), op, "input")
+    _require_dtype(out, ("int8",), op, "output")
+    si, zi = tensor_qparams(t, op, "input")
+    so, zo = tensor_qparams(out, op, "output")
+    try:
+        return leaky_relu_lut(si, zi, so, zo, float(op.opt("alpha", 0.2)))
+    except ValueError as e:
+        raise UnsupportedError(str(e), op.index, op.type) from e
+
+
+@kernel("LEAKY_RELU")
+def leaky_relu(graph: Graph, op: Op, inputs: list) -> list[np.ndarray]:
+    return [lut_lookup(inputs[0], leaky_relu_table_for(graph, op))]
 
 
 # -- HARD_SWISH (int16 fixed point) ---------------------------------------------
