@@ -1,5 +1,5 @@
 """Data-movement operators: PAD/PADV2, RESHAPE, SQUEEZE, TRANSPOSE, CONCATENATION,
-RESIZE_NEAREST_NEIGHBOR.
+RESIZE_NEAREST_NEIGHBOR, STRIDED_SLICE, SLICE.
 
 Two properties per operator, over randomly drawn configurations:
 
@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from mcuflow.codegen.lower_shape import simplify_transpose
+from mcuflow.codegen.lower_shape import simplify_slice, simplify_transpose
 from mcuflow.codegen.lowering import LoweringContext, lowering_for
 from mcuflow.errors import McuflowError, UnsupportedError
 from mcuflow.graph import GraphBuilder, Quantization
@@ -200,12 +200,73 @@ def reshape_cases(draw) -> Case:
     return Case(f"{'SQUEEZE' if squeeze else 'RESHAPE'} {dtype}{shape} -> {out_shape} {opts}", add)
 
 
+@st.composite
+def strided_slice_cases(draw) -> Case:
+    rank = draw(st.integers(1, 4))
+    shape = draw(st.lists(st.integers(1, 6), min_size=rank, max_size=rank))
+    begin = [draw(st.integers(-n - 2, n + 2)) for n in shape]
+    end = [draw(st.integers(-n - 2, n + 2)) for n in shape]
+    strides = [draw(st.sampled_from([1, 1, 1, 2, 3, -1, -2, -3])) for _ in shape]
+    bits = st.integers(0, (1 << rank) - 1)
+    begin_mask, end_mask, shrink = draw(bits), draw(bits), draw(bits)
+    # Shrink only where the index exists, forwards, and not together with begin_mask
+    # (TFLM lets the mask move a shrunk index; NumPy, our shape oracle, cannot say that).
+    shrink &= ~begin_mask
+    shrink &= sum(1 << d for d in range(rank) if strides[d] > 0)  # TFLM writes nothing otherwise
+    shrink &= sum(1 << d for d in range(rank) if -shape[d] <= begin[d] < shape[d])
+    dtype = draw(st.sampled_from(["int8"] * 4 + ["float32", "int16", "int32"]))
+    q = quant_for(dtype, draw(scales), draw(zero_points))
+    index = tuple(
+        begin[d] if shrink >> d & 1 else
+        slice(None if begin_mask >> d & 1 else begin[d], None if end_mask >> d & 1 else end[d], strides[d])
+        for d in range(rank))
+    out_shape = list(np.zeros(shape)[index].shape)
+    if 0 in out_shape:  # TFLM does not run empty tensors; take the whole of a dimension instead
+        begin_mask |= (1 << rank) - 1
+        end_mask |= (1 << rank) - 1
+        shrink = 0
+        out_shape = [-(-n // abs(s)) for n, s in zip(shape, strides)]
+    opts = dict(begin_mask=begin_mask, end_mask=end_mask, shrink_axis_mask=shrink, ellipsis_mask=0,
+                new_axis_mask=0, offset=False)
+
+    def add(b: GraphBuilder, p: str):
+        x = b.tensor(p + "x", shape, dtype, q)
+        y = b.tensor(p + "y", out_shape, dtype, q)
+        consts = [b.const(p + n, np.array(v, np.int32)) for n, v in (("begin", begin), ("end", end), ("strides", strides))]
+        b.op("STRIDED_SLICE", [x, *consts], [y], **opts)
+        return [x], [y]
+
+    return Case(f"STRIDED_SLICE {dtype}{shape} begin={begin} end={end} strides={strides} {opts}", add)
+
+
+@st.composite
+def slice_cases(draw) -> Case:
+    rank = draw(st.integers(1, 5))
+    shape = draw(st.lists(st.integers(1, 4 if rank > 3 else 6), min_size=rank, max_size=rank))
+    begin = [draw(st.integers(0, n - 1)) for n in shape]
+    size = [draw(st.sampled_from([-1, draw(st.integers(1, n - b))])) for n, b in zip(shape, begin)]
+    idx = draw(st.sampled_from(["int32", "int32", "int64"]))
+    dtype = draw(st.sampled_from(["int8"] * 4 + ["float32", "int16", "int32"]))
+    q = quant_for(dtype, draw(scales), draw(zero_points))
+    out_shape = [n - b if s == -1 else s for n, b, s in zip(shape, begin, size)]
+
+    def add(b: GraphBuilder, p: str):
+        x = b.tensor(p + "x", shape, dtype, q)
+        y = b.tensor(p + "y", out_shape, dtype, q)
+        b.op("SLICE", [x, b.const(p + "begin", np.array(begin, idx)), b.const(p + "size", np.array(size, idx))], [y])
+        return [x], [y]
+
+    return Case(f"SLICE {dtype}{shape} begin={begin} size={size} ({idx})", add)
+
+
 STRATEGIES = {
     "pad": pad_cases(),
     "transpose": transpose_cases(),
     "concat": concat_cases(),
     "resize_nearest": resize_cases(),
     "reshape": reshape_cases(),
+    "strided_slice": strided_slice_cases(),
+    "slice": slice_cases(),
 }
 
 
@@ -428,6 +489,29 @@ def test_simplify_transpose_is_equivalent(shape_perm):
     np.testing.assert_array_equal(got, want)
 
 
+@settings(max_examples=300, **SETTINGS)
+@given(st.integers(1, 6).flatmap(lambda r: st.lists(st.integers(1, 4), min_size=r, max_size=r)).flatmap(
+    lambda shape: st.tuples(st.just(shape), *[st.tuples(st.integers(0, n - 1), st.sampled_from([1, 1, 2, -1]),
+                                                        st.integers(1, n)) for n in shape])))
+def test_simplify_slice_is_equivalent(drawn):
+    shape, *per_dim = drawn
+    begin, stride, count = [], [], []
+    for n, (b, s, c) in zip(shape, per_dim):
+        # Keep the walk inside the dimension.
+        c = min(c, (n - b - 1) // s + 1 if s > 0 else b // -s + 1)
+        begin.append(b)
+        stride.append(s)
+        count.append(c)
+    x = np.arange(int(np.prod(shape))).reshape(shape)
+
+    def take(arr, b, s, c):
+        return arr[np.ix_(*[bb + ss * np.arange(cc) for bb, ss, cc in zip(b, s, c)])].reshape(-1)
+
+    s2, b2, st2, c2 = simplify_slice(shape, begin, stride, count)
+    assert len(s2) <= len(shape)
+    np.testing.assert_array_equal(take(x.reshape(s2), b2, st2, c2), take(x, begin, stride, count))
+
+
 # -- 5. the C kernels on their own ----------------------------------------------------------
 
 
@@ -467,6 +551,11 @@ class _Transpose(ctypes.Structure):
 class _Concat(ctypes.Structure):
     _fields_ = [("outer", ctypes.c_int32), ("input_inner", ctypes.c_int32),
                 ("output_inner", ctypes.c_int32), ("offset", ctypes.c_int32)]
+
+
+class _Slice(ctypes.Structure):
+    _fields_ = [("rank", ctypes.c_int32), ("input_shape", ctypes.c_int32 * 5), ("begin", ctypes.c_int32 * 5),
+                ("stride", ctypes.c_int32 * 5), ("count", ctypes.c_int32 * 5)]
 
 
 class _Dims(ctypes.Structure):
@@ -521,6 +610,18 @@ def test_c_kernels_reject_bad_arguments(te_shape_lib):
     assert rs(ctypes.byref(din), ctypes.byref(dout), rows, cols_bad, a, b) == ERR
     assert rs(ctypes.byref(din), ctypes.byref(_Dims(1, 4, 2, 3)), rows, cols_ok, a, b) == ERR
     assert rs(ctypes.byref(din), ctypes.byref(dout), rows, cols_ok, a, a) == ERR
+
+    def ss(shape, begin, stride, count, dst=b):
+        p = _Slice(len(shape), _arr(shape), _arr(begin), _arr(stride), _arr(count))
+        return lib.te_strided_slice_s8(ctypes.byref(p), a, dst)
+
+    assert ss([5, 6], [4, 0], [-2, 3], [3, 2]) == 0
+    assert ss([5, 6], [4, 0], [-2, 3], [3, 3]) == ERR  # walks past the end
+    assert ss([5, 6], [4, 0], [-2, 0], [3, 2]) == ERR  # stride 0
+    assert ss([5, 6], [5, 0], [1, 1], [1, 2]) == ERR  # begin outside
+    assert ss([5, 6], [4, 0], [-2, 3], [-1, 2]) == ERR
+    assert ss([5, 6], [9, 0], [1, 1], [0, 2]) == 0  # empty: nothing read
+    assert ss([5, 6], [4, 0], [-2, 3], [3, 2], dst=a) == ERR
 
     assert lib.te_copy(a, b, -1) == ERR
     assert lib.te_copy(None, b, 4) == ERR

@@ -8,7 +8,7 @@ construction; those helpers also make every check TF Lite Micro's Prepare makes.
 The kernels move elements without looking at them, so a dtype without its own
 variant is lowered as bytes: an element of ``k`` bytes is ``k`` int8 values
 (a trailing dimension of size ``k``). PAD has typed variants for its fill
-value (int8, float32); TRANSPOSE for speed (int16, float32).
+value (int8, float32); TRANSPOSE and the slices for speed (int16, float32).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ..reference.shape import (
     pad_amounts,
     pad_value,
     resize_nearest_maps,
+    slice_plan,
     transpose_perm,
 )
 from .lowering import LoweringContext, lower
@@ -191,3 +192,51 @@ def lower_resize_nearest(graph: Graph, op: Op, ctx: LoweringContext) -> None:
     row_map = ctx.const_array("rows", rows, "int32_t")
     col_map = ctx.const_array("cols", cols, "int32_t")
     ctx.call(fn, ctx.dims((n, h, w, c * k)), ctx.dims((n, len(rows), len(cols), c * k)), row_map, col_map, src, dst)
+
+
+# -- SLICE / STRIDED_SLICE ------------------------------------------------------------------
+
+
+def simplify_slice(shape, begin, stride, count) -> tuple[list[int], list[int], list[int], list[int]]:
+    """An equivalent, smaller slice: drop size-1 dimensions; merge a dimension taken
+    whole and in order into the one before it when that one has stride 1."""
+    dims = [[int(v) for v in d] for d in zip(shape, begin, stride, count) if d[0] != 1]
+    merged: list[list[int]] = []
+    for d in dims:
+        size, b, s, n = d
+        if merged and b == 0 and s == 1 and n == size and merged[-1][2] == 1:
+            ps, pb, _, pn = merged[-1]
+            merged[-1] = [ps * size, pb * size, 1, pn * size]
+        else:
+            merged.append(d)
+    if not merged:
+        merged = [[1, 0, 1, 1]]
+    return tuple([d[k] for d in merged] for k in range(4))
+
+
+@lower("SLICE", "STRIDED_SLICE")
+def lower_strided_slice(graph: Graph, op: Op, ctx: LoweringContext) -> None:
+    x = graph.tensors[op.inputs[0]]
+    y = graph.tensors[op.outputs[0]]
+    begin, stride, count = slice_plan(graph, op)
+    if y.size == 0:
+        return
+    shape = [int(v) for v in x.shape]
+    if all(b == 0 and s == 1 and n == d for b, s, n, d in zip(begin, stride, count, shape)):
+        if not ctx.same_buffer(x.index, y.index):
+            ctx.call("te_copy", ctx.raw(x.index), ctx.raw(y.index), str(y.nbytes))
+        return
+    shape, begin, stride, count = simplify_slice(shape, begin, stride, count)
+    typed = {"int16": "te_strided_slice_s16", "float32": "te_strided_slice_f32"}
+    if x.dtype in typed:
+        fn, src, dst = typed[x.dtype], ctx.tensor(x.index), ctx.tensor(y.index)
+    else:  # bytes; wider integers carry their bytes as a trailing whole dimension
+        k = DTYPE_ITEMSIZE[x.dtype]
+        if k > 1:
+            shape, begin, stride, count = simplify_slice(shape + [k], begin + [0], stride + [1], count + [k])
+        fn, src, dst = "te_strided_slice_s8", _bytes_ptr(ctx, x.index), _bytes_ptr(ctx, y.index)
+    if len(shape) > _MAX:
+        raise ctx.unsupported(f"{x.dtype} slice of rank {len(shape)}")
+    params = ctx.struct("te_slice_params", rank=str(len(shape)), input_shape=_c_list(shape), begin=_c_list(begin),
+                        stride=_c_list(stride), count=_c_list(count))
+    ctx.call(fn, params, src, dst)

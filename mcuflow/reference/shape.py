@@ -246,3 +246,108 @@ def resize_nearest_neighbor(graph: Graph, op: Op, inputs: list) -> list[np.ndarr
     rows, cols = resize_nearest_maps(graph, op)
     x = np.asarray(inputs[0])
     return [np.ascontiguousarray(x[:, rows][:, :, cols])]
+
+
+# -- STRIDED_SLICE / SLICE -------------------------------------------------------------------
+
+
+def _resolve_start(start: int, size: int, stride: int, masked: bool) -> int:
+    if start < 0:
+        start += size
+    start = min(max(start, 0), size) if stride > 0 else min(max(start, -1), size - 1)
+    if masked:
+        start = 0 if stride > 0 else size - 1
+    return start
+
+
+def _resolve_stop(stop: int, size: int, stride: int, masked: bool) -> int:
+    if stop < 0:
+        stop += size
+    stop = min(max(stop, 0), size) if stride > 0 else min(max(stop, -1), size - 1)
+    if masked:
+        stop = size if stride > 0 else -1
+    return stop
+
+
+def slice_plan(graph: Graph, op: Op) -> tuple[list[int], list[int], list[int]]:
+    """(begin, stride, count) per input dimension of a SLICE or STRIDED_SLICE.
+
+    Output element ``(i_0, ..)`` of the un-shrunk output is input element
+    ``(begin[d] + i_d * stride[d])``; ``count[d]`` elements per dimension. The
+    output tensor is that box with the shrunk dimensions dropped. Follows TFLM's
+    index resolution (negative indices, clamping, masks) and its checks.
+    """
+    x = graph.tensors[op.inputs[0]]
+    y = graph.tensors[op.outputs[0]]
+    rank = len(x.shape)
+    if x.dtype != y.dtype:
+        raise _unsupported(op, f"input {x.dtype} and output {y.dtype} types differ")
+    if not 1 <= rank <= MAX_RANK:
+        raise _unsupported(op, f"rank {rank} input (1 to {MAX_RANK})")
+    shape = [int(s) for s in x.shape]
+    if op.type == "SLICE":
+        b = _const_data(graph, op, 1, "begin")
+        s = _const_data(graph, op, 2, "size")
+        if b.dtype != s.dtype or b.dtype not in (np.int32, np.int64) or b.size != rank or s.size != rank:
+            raise _unsupported(op, f"begin/size must be int32 or int64 vectors of {rank} values")
+        begin, counts = [], []
+        for d, (bv, sv) in enumerate(zip(b.reshape(-1).tolist(), s.reshape(-1).tolist())):
+            if not 0 <= bv <= shape[d]:
+                raise _unsupported(op, f"begin {bv} outside dimension {d} of size {shape[d]}")
+            n = shape[d] - bv if sv == -1 else sv
+            if not 0 <= n <= shape[d] - bv:
+                raise _unsupported(op, f"size {sv} from {bv} outside dimension {d} of size {shape[d]}")
+            begin.append(int(bv))
+            counts.append(int(n))
+        if tuple(counts) != tuple(y.shape):
+            raise _unsupported(op, f"output shape {list(y.shape)} is not the slice {counts}")
+        return begin, [1] * rank, counts
+
+    if rank > 4:
+        raise _unsupported(op, f"rank {rank} input (TFLM's STRIDED_SLICE takes at most 4-D)")
+    arrays = [_const_data(graph, op, k, name) for k, name in ((1, "begin"), (2, "end"), (3, "strides"))]
+    for a, name in zip(arrays, ("begin", "end", "strides")):
+        if a.dtype != np.int32 or a.size != rank:
+            raise _unsupported(op, f"{name} must be an int32 vector of {rank} values")
+    starts, stops, strides = (a.reshape(-1).tolist() for a in arrays)
+    for key in ("ellipsis_mask", "new_axis_mask"):
+        if int(op.opt(key, 0) or 0):
+            raise _unsupported(op, f"{key} (TFLM ignores it)")
+    if op.opt("offset", False):
+        raise _unsupported(op, "offset=true (TFLM ignores it)")
+    begin_mask = int(op.opt("begin_mask", 0) or 0)
+    end_mask = int(op.opt("end_mask", 0) or 0)
+    shrink = int(op.opt("shrink_axis_mask", 0) or 0)
+    begin, counts, out_shape = [], [], []
+    for d in range(rank):
+        stride = int(strides[d])
+        if stride == 0:
+            raise _unsupported(op, f"stride 0 on dimension {d}")
+        start = _resolve_start(int(starts[d]), shape[d], stride, bool(begin_mask >> d & 1))
+        if shrink >> d & 1:
+            if stride < 0:
+                # TFLM sets end = start + 1 and then walks backwards from start: it
+                # writes nothing, leaving the output undefined.
+                raise _unsupported(op, f"shrink_axis on dimension {d} with negative stride {stride}")
+            if not 0 <= start < shape[d]:
+                raise _unsupported(op, f"shrunk index {starts[d]} outside dimension {d} of size {shape[d]}")
+            stop = start + 1
+        else:
+            stop = _resolve_stop(int(stops[d]), shape[d], stride, bool(end_mask >> d & 1))
+        n = max(0, -((start - stop) // stride)) if stride > 0 else max(0, -((stop - start) // -stride))
+        begin.append(start)
+        counts.append(n)
+        if not shrink >> d & 1:
+            out_shape.append(n)
+    if tuple(out_shape) != tuple(y.shape):
+        raise _unsupported(op, f"output shape {list(y.shape)} is not the slice {out_shape}")
+    return begin, [int(s) for s in strides], counts
+
+
+@kernel("SLICE", "STRIDED_SLICE")
+def strided_slice(graph: Graph, op: Op, inputs: list) -> list[np.ndarray]:
+    begin, stride, counts = slice_plan(graph, op)
+    y = graph.tensors[op.outputs[0]]
+    x = np.asarray(inputs[0])
+    index = np.ix_(*[b + s * np.arange(n, dtype=np.int64) for b, s, n in zip(begin, stride, counts)])
+    return [np.ascontiguousarray(x[index]).reshape(y.shape)]

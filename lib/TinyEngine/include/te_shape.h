@@ -123,6 +123,40 @@ te_status te_concat_s8(const te_concat_params *params, const int8_t *input, int8
 te_status te_concat_f32(const te_concat_params *params, const float *input, float *output);
 
 /**
+ * Arguments of te_strided_slice_s8() and friends: a box of the input with a
+ * step per dimension, indices already resolved (no negative indices, masks or
+ * clamping left to apply; the code generator resolves them as TFLM does).
+ */
+typedef struct {
+    int32_t rank;                           /**< 1 .. ::TE_SHAPE_MAX_DIMS */
+    int32_t input_shape[TE_SHAPE_MAX_DIMS]; /**< input dimensions, each >= 0 */
+    int32_t begin[TE_SHAPE_MAX_DIMS];       /**< first input index per dimension */
+    int32_t stride[TE_SHAPE_MAX_DIMS];      /**< step per dimension, non-zero (negative walks backwards) */
+    int32_t count[TE_SHAPE_MAX_DIMS];       /**< elements taken per dimension, >= 0 */
+} te_slice_params;
+
+/**
+ * @brief Strided slice (TFLite STRIDED_SLICE and SLICE), int8.
+ *
+ * Output element `(i_0, .., i_r)` (row-major over `count`) is input element
+ * `(begin[d] + i_d * stride[d])`. Shrunk dimensions are dimensions of count 1;
+ * dropping them does not change the layout.
+ *
+ * @param[in]  params Box, steps and input shape (see ::te_slice_params); every
+ *                    index touched must lie inside `input_shape`.
+ * @param[in]  input  Input tensor, row-major `input_shape`.
+ * @param[out] output Output tensor, `prod(count)` elements; must not overlap `input`.
+ * @return ::TE_OK or ::TE_ERR_ARG.
+ */
+te_status te_strided_slice_s8(const te_slice_params *params, const int8_t *input, int8_t *output);
+
+/** @brief te_strided_slice_s8() for int16 tensors. */
+te_status te_strided_slice_s16(const te_slice_params *params, const int16_t *input, int16_t *output);
+
+/** @brief te_strided_slice_s8() for float32 tensors. */
+te_status te_strided_slice_f32(const te_slice_params *params, const float *input, float *output);
+
+/**
  * @brief Nearest-neighbour resize (TFLite RESIZE_NEAREST_NEIGHBOR), int8.
  *
  * Output pixel `(y, x)` copies input pixel `(row_map[y], col_map[x])` of the

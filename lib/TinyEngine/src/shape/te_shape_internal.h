@@ -45,6 +45,8 @@ te_status te_pad_bytes(const te_pad_params *params, const uint8_t *input, const 
                        uint8_t *output, size_t elem_size);
 te_status te_transpose_bytes(const te_transpose_params *params, const uint8_t *input, uint8_t *output,
                              size_t elem_size);
+te_status te_strided_slice_bytes(const te_slice_params *params, const uint8_t *input, uint8_t *output,
+                                 size_t elem_size);
 te_status te_concat_bytes(const te_concat_params *params, const uint8_t *input, uint8_t *output, size_t elem_size);
 te_status te_resize_nearest_bytes(const te_dims *input_dims, const te_dims *output_dims, const int32_t *row_map,
                                   const int32_t *col_map, const uint8_t *input, uint8_t *output, size_t elem_size);

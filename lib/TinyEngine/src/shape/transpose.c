@@ -64,15 +64,15 @@ te_status te_transpose_bytes(const te_transpose_params *params, const uint8_t *i
                         memcpy(dst, src, (size_t)n4 * elem_size);
                         dst += (size_t)n4 * elem_size;
                     } else if (elem_size == 1) {
+                        /* Indexed from src: stepping past the last element
+                         * could leave the input array. */
                         for (int32_t i4 = 0; i4 < n4; ++i4) {
-                            *dst++ = *src;
-                            src += s4;
+                            *dst++ = src[(size_t)i4 * s4];
                         }
                     } else {
                         for (int32_t i4 = 0; i4 < n4; ++i4) {
-                            memcpy(dst, src, elem_size);
+                            memcpy(dst, src + (size_t)i4 * s4, elem_size);
                             dst += elem_size;
-                            src += s4;
                         }
                     }
                 }
