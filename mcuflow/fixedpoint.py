@@ -163,13 +163,20 @@ def get_reciprocal(x, x_integer_digits: int):
 
 
 def saturating_rounding_multiply_by_pot_param(x, exponent):
-    """TF Lite ``SaturatingRoundingMultiplyByPOTParam`` (run-time exponent >= 0)."""
+    """TF Lite ``SaturatingRoundingMultiplyByPOTParam`` (run-time exponent).
+
+    TF Lite only passes exponents >= 0 for inputs in contract; a negative one
+    (a log of a sum that overflowed int32) is a rounding right shift here, as
+    in the C twin, so both stay defined and equal.
+    """
     x = _i64(x)
     exponent = _i64(exponent)
-    threshold = (np.int64(1) << (31 - exponent)) - 1
-    res = wrap_int32(x << exponent)
+    pos = np.maximum(exponent, 0)
+    threshold = (np.int64(1) << (31 - pos)) - 1
+    res = wrap_int32(x << pos)
     res = np.where(x > threshold, INT32_MAX, res)
     res = np.where(x < -threshold, INT32_MIN, res)
+    res = np.where(exponent < 0, rounding_divide_by_pot(x, np.maximum(-exponent, 0)), res)
     return np.where(exponent == 0, x, res).astype(np.int64)
 
 
