@@ -232,7 +232,8 @@ def strided_slice_cases(draw) -> Case:
     def add(b: GraphBuilder, p: str):
         x = b.tensor(p + "x", shape, dtype, q)
         y = b.tensor(p + "y", out_shape, dtype, q)
-        consts = [b.const(p + n, np.array(v, np.int32)) for n, v in (("begin", begin), ("end", end), ("strides", strides))]
+        consts = [b.const(p + n, np.array(v, np.int32))
+                  for n, v in (("begin", begin), ("end", end), ("strides", strides))]
         b.op("STRIDED_SLICE", [x, *consts], [y], **opts)
         return [x], [y]
 
