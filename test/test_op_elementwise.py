@@ -210,7 +210,8 @@ def test_quantize_float_reference_matches_tflm(out_dtype, scale, zp, seed):
     rng = np.random.default_rng(seed)
     # Grid points, exact halves (ties round away from zero), and noise.
     grid = rng.integers(-400, 400, 128) + rng.choice([0.0, 0.5, -0.5, 0.25, 0.4999], 128)
-    x = np.concatenate([(grid * np.float32(scale)).astype(np.float32), rng.normal(0, 20 * scale, 128).astype(np.float32)])
+    x = np.concatenate([(grid * np.float32(scale)).astype(np.float32),
+                        rng.normal(0, 20 * scale, 128).astype(np.float32)])
     g = unary_graph("QUANTIZE", "float32", None, out_dtype, (scale, zp))
     reference_vs_oracle(g, [x.reshape(1, 256)])
 
@@ -370,7 +371,8 @@ def test_c_broadcast_rejects_bad_shapes(lib):
     bad = [(c_shape((3,)), c_shape((4,))), (c_shape((2, 3)), c_shape((3, 2))),
            (Shape(7, (I32 * 6)(*[1] * 6)), c_shape((2,))), (c_shape((-1,)), c_shape((1,)))]
     for s1, s2 in bad:
-        assert lib.te_add_broadcast_s8(ctypes.byref(p), ctypes.byref(s1), ptr(x), ctypes.byref(s2), ptr(x), ptr(x)) == -1
+        st_ = lib.te_add_broadcast_s8(ctypes.byref(p), ctypes.byref(s1), ptr(x), ctypes.byref(s2), ptr(x), ptr(x))
+        assert st_ == -1
     # An empty output is nothing to do, whatever the pointers.
     assert lib.te_add_broadcast_s8(ctypes.byref(p), ctypes.byref(c_shape((0, 3))), None,
                                    ctypes.byref(c_shape((3,))), None, None) == 0
@@ -380,7 +382,8 @@ def test_c_broadcast_rejects_bad_shapes(lib):
 
 
 @FAST
-@given(qi=st.tuples(wide_scales, int8_zps), qo=st.tuples(wide_scales, int8_zps), op_type=st.sampled_from(["RELU", "RELU6"]))
+@given(qi=st.tuples(wide_scales, int8_zps), qo=st.tuples(wide_scales, int8_zps),
+       op_type=st.sampled_from(["RELU", "RELU6"]))
 def test_c_relu_matches_reference(lib, qi, qo, op_type):
     g = unary_graph(op_type, "int8", qi, "int8", qo)
     try:
@@ -490,7 +493,8 @@ def test_c_lut_builders_match_python_tables(lib, n):
     for si in [2.0**-28, 2.0**-27, 1 / 256, 0.5, 1.0, 15.9, 16.0, 1e6, 3e38]:
         for zi in [-128, 0, 127]:
             _check_tables(_c_logistic_table(lib, si, zi), _py_table(ew.logistic_lut, si, zi))
-            _check_tables(_c_hard_swish_table(lib, si, zi, si / 64, zi), _py_table(ew.hard_swish_lut, si, zi, si / 64, zi))
+            _check_tables(_c_hard_swish_table(lib, si, zi, si / 64, zi),
+                          _py_table(ew.hard_swish_lut, si, zi, si / 64, zi))
 
 
 def test_c_lut_kernel_in_place(lib):

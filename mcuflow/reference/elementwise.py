@@ -31,6 +31,7 @@ so the generated C and this reference always use the same constants.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -415,8 +416,6 @@ def gemmlowp_tanh(a, integer_bits: int):
 # -- LOGISTIC ------------------------------------------------------------------
 def _frexp_multiplier(real: float) -> tuple[int, int]:
     """``q = frexp(real, &shift); multiplier = (int32)round(q * 2^31)`` without the 2^31 fix-up."""
-    import math
-
     q, shift = math.frexp(real)
     return int(round_half_away(q * (1 << 31))), shift
 

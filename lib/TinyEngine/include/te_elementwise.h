@@ -18,10 +18,11 @@
  * only when that input already has the full output shape. No kernel here needs
  * scratch memory.
  *
- * LOGISTIC and HARD_SWISH depend on the input byte only, so they run as
- * te_lut_s8() with a 256-entry table built once, either ahead of time by the
- * code generator or on the device with te_logistic_s8_make_lut() /
- * te_hard_swish_s8_make_lut(); both give the same bytes.
+ * LOGISTIC, HARD_SWISH (and TANH, LEAKY_RELU) depend on the input byte only,
+ * so they run as te_lut_s8() with a 256-entry table built once: ahead of time
+ * by the code generator, or for LOGISTIC and HARD_SWISH on the device with
+ * te_logistic_s8_make_lut() / te_hard_swish_s8_make_lut(), which give the
+ * same bytes.
  */
 #ifndef TE_ELEMENTWISE_H
 #define TE_ELEMENTWISE_H
