@@ -146,6 +146,9 @@ def stage_tiles(graph: Graph, ops: list[Op], out_tensor: int, tile: Rect,
         if y not in need:
             raise UnsupportedError("output is not used by the patched stage", op.index, op.type)
         ot = op_tile(graph, op, need[y], windows)
+        if ot.needed.empty:  # e.g. a tile of a PAD's output that is all padding
+            raise UnsupportedError("a tile of its output reads no input (all padding); use fewer tiles",
+                                   op.index, op.type)
         tiles[op.index] = ot
         for x in op.inputs:
             if x >= 0 and not graph.tensors[x].is_const:
