@@ -110,8 +110,19 @@ def measure(arch: Arch, bb: Backbone, strategy: str | None = None) -> MemInfo:
     elif strategy != "default":
         kw["strategy"] = strategy
     plan = plan_memory(g, _scratch(g), **kw)
-    flash = sum(t.nbytes for t in g.tensors if t.is_const)
+    flash = flash_bytes(g)
     return MemInfo(plan.arena_bytes, flash, sum(layer_macs(lay) for lay in layers(arch, bb)))
+
+
+def flash_bytes(graph) -> int:
+    """Weights flash as the code generator lays it out: int8 weights, int32 biases, and a
+    precomputed int32 multiplier + shift per output channel of every conv-like op (shape
+    constants of RESHAPE are folded away)."""
+    n = sum(t.nbytes for t in graph.tensors if t.is_const and not t.name.endswith("/shape"))
+    for op in graph.ops:
+        if op.type in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            n += 8 * graph.tensors[op.outputs[0]].shape[-1]
+    return n
 
 
 def check(arch: Arch, bb: Backbone, budget: Budget, strategy: str | None = None) -> MemInfo:
