@@ -325,6 +325,15 @@ def test_same_padding_is_asymmetric():
     assert run_graph(g, [x])[g.outputs[0]].reshape(-1).tolist() == [2, 4, 5]
 
 
+def test_relu6_clamp_near_half_steps_matches_tflm():
+    """6 / scale within a float32 rounding of k + 0.5: TFLite quantizes the clamp in float32."""
+    cfgs = [PoolCfg(kind, (1, 2, 2, 1), (1, 1), (1, 1), "VALID", "RELU6", s, -128)
+            for kind in ("MAX_POOL_2D", "AVERAGE_POOL_2D")
+            for s in (0.2448979616165161, 0.23529411852359772, 0.2181818187236786)]
+    g = build(cfgs)
+    check_reference(g, write_model(g), [[np.full((1, 2, 2, 1), 127, np.int8) for _ in cfgs]], intermediates=False)
+
+
 def test_pool_rejects_requantization():
     b = GraphBuilder()
     x = b.tensor("x", (1, 4, 4, 1), "int8", Quantization.make(0.1, 0))

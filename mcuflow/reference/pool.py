@@ -207,6 +207,8 @@ def mean_params(graph: Graph, op: Op) -> MeanParams:
         raise fail("int8 tensors need quantization parameters")
     if len(op.inputs) < 2 or op.inputs[1] < 0 or not graph.tensors[op.inputs[1]].is_const:
         raise fail("the axis input must be a constant tensor")
+    if graph.tensors[op.inputs[1]].dtype != "int32":
+        raise fail(f"the axis input must be int32 (TFLM's check), got {graph.tensors[op.inputs[1]].dtype}")
     if not 1 <= len(x.shape) <= 4:
         raise fail(f"input rank {len(x.shape)} is not supported (1..4)")
     try:
