@@ -131,3 +131,46 @@ def test_factory_model_bit_exact_on_board(name, board):
     g = _factory_or_skip(name)
     summary = verify_on_board(g, board, n_inputs=1, seed=5)
     assert summary["bit_exact"] and summary["instructions"][0] > summary["macs"]
+
+
+def _factory_names() -> list[str]:
+    from mcuflow.factory import MODELS
+
+    return sorted(MODELS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["mps2_an386", "mps2_an500", "netduinoplus2"])
+@pytest.mark.parametrize("name", _factory_names())
+def test_every_factory_model_bit_exact_and_repeatable(name, board):
+    """Fits -> bit-exact and the same instruction count twice; does not fit -> refused before the build."""
+    from mcuflow.device.harness import build_for, run_firmware
+
+    g = _factory_or_skip(name)
+    try:
+        pm, fw = build_for(g, board)
+    except DoesNotFitError as e:
+        assert "B over" in str(e)
+        return
+    from mcuflow.device.harness import _make_inputs, reference_outputs
+
+    inputs = _make_inputs(pm, None, None, 11)
+    r1 = run_firmware(fw, pm, inputs)
+    r2 = run_firmware(fw, pm, inputs)
+    for got, want in zip(r1.outputs, reference_outputs(g, inputs)):
+        assert got.tobytes() == np.asarray(want).tobytes()
+    assert r1.instructions == r2.instructions
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["mps2_an386", "mps2_an500", "netduinoplus2"])
+def test_converter_models_bit_exact_on_board(board, shared_model_dir):
+    from mcuflow.device.harness import verify_on_board
+
+    for path in sorted(shared_model_dir.glob("*.tflite")):
+        try:
+            verify_on_board(path, board, n_inputs=1, seed=2)
+        except DoesNotFitError:
+            continue
+        except UnsupportedError:
+            continue
