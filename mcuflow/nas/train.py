@@ -191,6 +191,8 @@ def main(argv=None) -> int:
     rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
     if out and rank == 0:
         torch.save(model.state_dict(), out)
+    if out and os.environ.get("MCUFLOW_NAS_SAVE_ALL_RANKS"):  # lets the DDP test compare replicas
+        torch.save(model.state_dict(), f"{out}.rank{rank}")
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
     return 0
