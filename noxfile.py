@@ -39,6 +39,18 @@ def tests_slow(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks: peak SRAM against TF Lite Micro, then instructions/cycles per board.
+
+    Extra arguments go to `mcuflow bench`, e.g. `nox -s bench -- --board nucleo_f411re --port /dev/ttyACM0`.
+    """
+    _bootstrap(session)
+    session.install("-e", ".")
+    session.run("mcuflow", "bench-memory")
+    session.run("mcuflow", "bench", "--factory", "--json-out", "bench.json", *session.posargs)
+
+
+@nox.session(default=False)
 def lint(session: nox.Session) -> None:
     """ruff on the Python sources."""
     session.install("ruff")

@@ -179,8 +179,11 @@ def _load(model) -> tuple[str, Graph, bytes]:
     return (Path(model).stem if isinstance(model, (str, Path)) else g.name), g, b
 
 
-def bench_memory(models=None, tflm: bool = True) -> list[dict]:
-    """One row per model (factory names, paths or Graphs): ours, greedy, TFLM, lower bound, ratios."""
+def bench_memory(models=None, tflm: bool = True, patch: bool = True) -> list[dict]:
+    """One row per model (factory names, paths or Graphs): ours, greedy, TFLM, lower bound, ratios.
+
+    With ``patch``, also the best patch-based schedule (peak SRAM and extra MACs).
+    """
     if models is None:
         from ..factory import MODELS
 
@@ -191,6 +194,16 @@ def bench_memory(models=None, tflm: bool = True) -> list[dict]:
         p = profile(g, b, name=name, tflm=tflm)
         d = p.as_dict()
         d.pop("layers")
+        if patch:
+            from ..patch import patch_summary
+
+            ps = patch_summary(g, "auto")
+            pt = ps.get("patched")
+            gain = pt is not None and pt["peak_sram_bytes"] < ps["layer_by_layer"]["peak_sram_bytes"]
+            d["patch"] = {"peak_sram_bytes": pt["peak_sram_bytes"], "macs": pt["macs"],
+                          "grid": pt["grid"], "split_op": pt["split_op"], "reduction": pt["reduction"],
+                          "extra_macs": pt["extra_macs"],
+                          "layer_by_layer_bytes": ps["layer_by_layer"]["peak_sram_bytes"]} if gain else None
         rows.append(d)
     return rows
 
@@ -209,4 +222,13 @@ def format_bench(rows: list[dict]) -> str:
                    f"{tf.get('head', 0):>10,} {tf.get('total', 0):>10,} {f(r['ratio_tflm_total']):>6} "
                    f"{f(r['ratio_tflm_head']):>6} {f(r['ratio_greedy']):>7}")
     out.append("bytes; ours = arena incl. scratch; xTFLM = TFLM total arena / ours; xhead = TFLM tensor arena / ours")
+    patched = [r for r in rows if r.get("patch")]
+    if patched:
+        out += ["", f"{'patch-based (MCUNetV2)':<22} {'layer-by-layer':>14} {'patched':>9} {'grid':>6} {'split':>6} "
+                f"{'less SRAM':>9} {'extra MACs':>10}"]
+        for r in patched:
+            p = r["patch"]
+            grid = f"{p['grid'][0]}x{p['grid'][1]}"
+            out.append(f"{r['model']:<22} {p['layer_by_layer_bytes']:>14,} {p['peak_sram_bytes']:>9,} {grid:>6} "
+                       f"{p['split_op']:>6} {p['reduction']:>8.2f}x {100 * p['extra_macs']:>+9.1f}%")
     return "\n".join(out)
