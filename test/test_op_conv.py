@@ -407,3 +407,94 @@ def test_shared_model_mac_ops(path):
     assert not missing, f"TFLM did not expose tensors {missing}"
     inputs = [[np.asarray(full.tensors[i]).reshape(sub.tensors[x].shape) for i, x in zip(src, sub.inputs)]]
     verify_graph(sub, inputs=inputs)
+
+
+# --- C argument checks ------------------------------------------------------------------
+
+C_ARG_CHECKS = r"""
+#include <stdio.h>
+#include "tinyengine.h"
+
+#define EXPECT(cond) do { if (!(cond)) { printf("failed: %s (line %d)\n", #cond, __LINE__); return 1; } } while (0)
+
+int main(void)
+{
+    int8_t in[2 * 4 * 4 * 6] = {0}, out[2 * 4 * 4 * 6] = {0}, w[6 * 3 * 3 * 6] = {0};
+    int32_t mult[12], shift[12], bias[12] = {0};
+    for (int i = 0; i < 12; i++) { mult[i] = 1 << 30; shift[i] = 0; }
+    const te_per_channel_quant pq = {mult, shift};
+    const te_context none = {NULL, 0};
+    const te_dims in_d = {2, 4, 4, 6}, out_d = {2, 4, 4, 6}, w_d = {6, 3, 3, 6}, w_grp = {6, 3, 3, 4};
+    te_conv_params cp = {0, 0, {1, 1}, {1, 1}, {1, 1}, {-128, 127}};
+
+    EXPECT(te_conv2d_s8_get_buffer_size(&in_d, &w_d, &out_d) == 0);
+    EXPECT(te_conv2d_s8(none, &cp, &pq, &in_d, in, &w_d, w, bias, &out_d, out) == TE_OK);
+    EXPECT(te_conv2d_s8(none, &cp, &pq, &in_d, in, &w_d, w, NULL, &out_d, out) == TE_OK);
+    EXPECT(te_conv2d_s8(none, NULL, &pq, &in_d, in, &w_d, w, bias, &out_d, out) == TE_ERR_ARG);
+    EXPECT(te_conv2d_s8(none, &cp, NULL, &in_d, in, &w_d, w, bias, &out_d, out) == TE_ERR_ARG);
+    EXPECT(te_conv2d_s8(none, &cp, &pq, &in_d, NULL, &w_d, w, bias, &out_d, out) == TE_ERR_ARG);
+    EXPECT(te_conv2d_s8(none, &cp, &pq, &in_d, in, &w_grp, w, bias, &out_d, out) == TE_ERR_ARG); /* 6 % 4 */
+    cp.stride.h = 0;
+    EXPECT(te_conv2d_s8(none, &cp, &pq, &in_d, in, &w_d, w, bias, &out_d, out) == TE_ERR_ARG);
+    cp.stride.h = 1;
+    cp.activation.min = 5; cp.activation.max = 4;
+    EXPECT(te_conv2d_s8(none, &cp, &pq, &in_d, in, &w_d, w, bias, &out_d, out) == TE_ERR_ARG);
+    cp.activation.min = -128; cp.activation.max = 127;
+    cp.input_offset = 129;
+    EXPECT(te_conv2d_s8(none, &cp, &pq, &in_d, in, &w_d, w, bias, &out_d, out) == TE_ERR_ARG);
+    cp.input_offset = 0;
+    const te_dims bad_n = {1, 4, 4, 6};
+    EXPECT(te_conv2d_s8(none, &cp, &pq, &in_d, in, &w_d, w, bias, &bad_n, out) == TE_ERR_ARG);
+
+    te_dw_conv_params dp = {0, 0, {1, 1}, {1, 1}, {1, 1}, 2, {-128, 127}};
+    const te_dims dw_in = {1, 4, 4, 3}, dw_w = {1, 3, 3, 6}, dw_out = {1, 4, 4, 6};
+    EXPECT(te_depthwise_conv2d_s8_get_buffer_size(&dw_in, &dw_w, &dw_out) == 0);
+    EXPECT(te_depthwise_conv2d_s8(none, &dp, &pq, &dw_in, in, &dw_w, w, NULL, &dw_out, out) == TE_OK);
+    dp.depth_multiplier = 1;
+    EXPECT(te_depthwise_conv2d_s8(none, &dp, &pq, &dw_in, in, &dw_w, w, bias, &dw_out, out) == TE_ERR_ARG);
+    dp.depth_multiplier = 2;
+    dp.dilation.w = 0;
+    EXPECT(te_depthwise_conv2d_s8(none, &dp, &pq, &dw_in, in, &dw_w, w, bias, &dw_out, out) == TE_ERR_ARG);
+
+    te_fc_params fp = {3, 0, -2, {-128, 127}};
+    const te_quant q1 = {1 << 30, -2};
+    const te_dims fc_in = {2, 1, 1, 10}, fc_w = {7, 1, 1, 10}, fc_out = {2, 1, 1, 7}, fc_bad = {2, 1, 1, 6};
+    EXPECT(te_fully_connected_s8_get_buffer_size(&fc_w) == 0);
+    EXPECT(te_fully_connected_s8(none, &fp, &q1, &fc_in, in, &fc_w, w, bias, &fc_out, out) == TE_OK);
+    EXPECT(te_fully_connected_s8(none, &fp, &q1, &fc_in, in, &fc_w, w, bias, &fc_bad, out) == TE_ERR_ARG);
+    EXPECT(te_fully_connected_s8(none, &fp, NULL, &fc_in, in, &fc_w, w, bias, &fc_out, out) == TE_ERR_ARG);
+    EXPECT(te_fully_connected_per_channel_s8(none, &fp, &pq, &fc_in, in, &fc_w, w, NULL, &fc_out, out) == TE_OK);
+    fp.filter_offset = 4;
+    EXPECT(te_fully_connected_s8(none, &fp, &q1, &fc_in, in, &fc_w, w, bias, &fc_out, out) == TE_OK);
+    EXPECT(te_fully_connected_per_channel_s8(none, &fp, &pq, &fc_in, in, &fc_w, w, bias, &fc_out, out) == TE_ERR_ARG);
+    printf("ok\n");
+    return 0;
+}
+"""
+
+
+def test_c_kernels_validate_arguments(tmp_path):
+    """NULL pointers, inconsistent shapes and out-of-range parameters return TE_ERR_ARG, never crash."""
+    import subprocess
+
+    from mcuflow.verify.host import SANITIZE, TE_DIR, WARN, tinyengine_archive
+
+    cflags = WARN + ["-O1", "-g"] + SANITIZE
+    lib = tinyengine_archive(cflags)
+    src = tmp_path / "args.c"
+    src.write_text(C_ARG_CHECKS)
+    exe = tmp_path / "args"
+    subprocess.run(["gcc", *cflags, "-I", str(TE_DIR / "include"), str(src), str(lib), "-lm", "-o", str(exe)],
+                   check=True)
+    r = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
+
+
+def test_filter_zero_point_ignored_where_tflm_ignores_it():
+    """TFLM's conv, depthwise and per-channel FC kernels never read the weight zero point."""
+    g = build([_conv(), _conv(q=_q(per_channel=False)), _conv("DEPTHWISE_CONV_2D", dm=2),
+               FcCfg("2d", (2,), (9,), 4, 0, _q())], "wzp")
+    for op in g.ops:
+        w = g.tensors[op.inputs[1]]
+        w.quant.zero_point = w.quant.zero_point + 5
+    verify_graph(g, n_inputs=2)

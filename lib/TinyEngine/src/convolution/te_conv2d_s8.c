@@ -40,8 +40,9 @@ te_status te_conv2d_s8(te_context ctx, const te_conv_params *params, const te_pe
     const te_activation act = params->activation;
     const int32_t out_per_group = out_c / groups;
     const int32_t filter_size = k_h * k_w * f_c;
-    /* With dilation 1 a filter row's taps are contiguous in the input too. */
     const int32_t in_row_stride = in_w * in_c;
+    /* Without dilation or groups, a filter row's taps are one contiguous run in the input too. */
+    const int merge_row = dil.w == 1 && groups == 1;
 
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_batch = input + (size_t)b * in_h * in_row_stride;
@@ -53,32 +54,39 @@ te_status te_conv2d_s8(te_context ctx, const te_conv_params *params, const te_pe
                 const int32_t x0 = ox * stride.w - pad.w;
                 const int32_t kx_begin = te_tap_begin(x0, dil.w);
                 const int32_t kx_end = te_tap_end(x0, dil.w, in_w, k_w);
-                for (int32_t oc = 0; oc < out_c; ++oc) {
-                    const int32_t c_base = (oc / out_per_group) * f_c;
-                    const int8_t *w_oc = filter + (size_t)oc * filter_size;
-                    int32_t acc = 0;
-                    for (int32_t ky = ky_begin; ky < ky_end; ++ky) {
-                        const int8_t *in_row = in_batch + (size_t)(y0 + ky * dil.h) * in_row_stride + c_base;
-                        const int8_t *w_row = w_oc + (size_t)ky * k_w * f_c;
-                        if (dil.w == 1 && groups == 1 && kx_end > kx_begin) {
-                            const int8_t *ip = in_row + (size_t)(x0 + kx_begin) * in_c;
-                            const int8_t *wp = w_row + (size_t)kx_begin * f_c;
-                            const int32_t n_taps = (kx_end - kx_begin) * f_c;
-                            for (int32_t i = 0; i < n_taps; ++i) {
-                                acc += ((int32_t)ip[i] + in_off) * (int32_t)wp[i];
-                            }
-                        } else {
-                            for (int32_t kx = kx_begin; kx < kx_end; ++kx) {
-                                const int8_t *ip = in_row + (size_t)(x0 + kx * dil.w) * in_c;
-                                const int8_t *wp = w_row + (size_t)kx * f_c;
-                                for (int32_t c = 0; c < f_c; ++c) {
-                                    acc += ((int32_t)ip[c] + in_off) * (int32_t)wp[c];
-                                }
+                const int32_t n_x = kx_end - kx_begin;
+                int32_t oc = 0;
+                while (oc < out_c) {
+                    const int32_t group = oc / out_per_group;
+                    const int8_t *in_group = in_batch + (size_t)group * f_c;
+                    const int8_t *w0 = filter + (size_t)oc * filter_size;
+                    /* Two output channels of the same group share every input load. */
+                    const int pair = oc + 1 < (group + 1) * out_per_group;
+                    const int8_t *w1 = pair ? w0 + filter_size : w0;
+                    int32_t acc0 = 0, acc1 = 0;
+                    for (int32_t ky = ky_begin; ky < ky_end && n_x > 0; ++ky) {
+                        const int8_t *in_row = in_group + (size_t)(y0 + ky * dil.h) * in_row_stride;
+                        const int32_t w_row = (ky * k_w + kx_begin) * f_c;
+                        const int32_t n_seg = merge_row ? 1 : n_x;
+                        const int32_t seg_len = merge_row ? n_x * f_c : f_c;
+                        for (int32_t k = 0; k < n_seg; ++k) {
+                            const int8_t *ip = in_row + (size_t)(x0 + (kx_begin + k) * dil.w) * in_c;
+                            const int32_t wo = w_row + k * f_c;
+                            if (pair) {
+                                te_dot2_off(ip, w0 + wo, w1 + wo, seg_len, in_off, &acc0, &acc1);
+                            } else {
+                                acc0 = te_dot_off(ip, w0 + wo, seg_len, in_off, acc0);
                             }
                         }
                     }
-                    *output++ = te_mac_finish(acc, bias, oc, quant->multiplier[oc], quant->shift[oc], out_off, act);
+                    output[oc] = te_mac_finish(acc0, bias, oc, quant->multiplier[oc], quant->shift[oc], out_off, act);
+                    if (pair) {
+                        output[oc + 1] = te_mac_finish(acc1, bias, oc + 1, quant->multiplier[oc + 1],
+                                                       quant->shift[oc + 1], out_off, act);
+                    }
+                    oc += pair ? 2 : 1;
                 }
+                output += out_c;
             }
         }
     }

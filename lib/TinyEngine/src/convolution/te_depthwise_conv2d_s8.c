@@ -9,6 +9,23 @@ int32_t te_depthwise_conv2d_s8_get_buffer_size(const te_dims *input_dims, const 
     return 0;
 }
 
+/* One output channel over the in-image taps; x and w point at its first tap. */
+static inline int32_t te_dw_channel(const int8_t *x, const int8_t *w, int32_t n_y, int32_t n_x, int32_t in_tap_y,
+                                    int32_t in_tap_x, int32_t w_tap_y, int32_t w_tap_x, int32_t in_off)
+{
+    int32_t acc = 0;
+    /* Element offsets, not pointers: a pointer stepped past the last tap would leave the array. */
+    for (int32_t ty = 0; ty < n_y; ++ty) {
+        int32_t i_at = ty * in_tap_y, w_at = ty * w_tap_y;
+        for (int32_t tx = 0; tx < n_x; ++tx) {
+            acc += ((int32_t)x[i_at] + in_off) * (int32_t)w[w_at];
+            i_at += in_tap_x;
+            w_at += w_tap_x;
+        }
+    }
+    return acc;
+}
+
 te_status te_depthwise_conv2d_s8(te_context ctx, const te_dw_conv_params *params,
                                  const te_per_channel_quant *quant, const te_dims *input_dims,
                                  const int8_t *input, const te_dims *filter_dims, const int8_t *filter,
@@ -65,24 +82,37 @@ te_status te_depthwise_conv2d_s8(te_context ctx, const te_dw_conv_params *params
                 const int8_t *w_first = filter + ((size_t)ky_begin * k_w + (size_t)kx_begin) * out_c;
                 const int32_t n_y = ky_end - ky_begin, n_x = kx_end - kx_begin;
                 int32_t oc = 0;
-                for (int32_t ic = 0; ic < in_c; ++ic) {
-                    for (int32_t m = 0; m < mult; ++m, ++oc) {
-                        int32_t acc = 0;
-                        /* Element offsets, not pointers: a pointer stepped past the last tap would leave the array. */
-                        int32_t i_row = ic, w_row = oc;
+                if (mult == 1) {
+                    /* Four neighbouring channels at a time: contiguous loads, four accumulators. */
+                    for (; oc + 4 <= out_c; oc += 4) {
+                        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
                         for (int32_t ty = 0; ty < n_y; ++ty) {
-                            int32_t i_at = i_row, w_at = w_row;
+                            int32_t i_at = ty * in_tap_y + oc, w_at = ty * w_tap_y + oc;
                             for (int32_t tx = 0; tx < n_x; ++tx) {
-                                acc += ((int32_t)in_first[i_at] + in_off) * (int32_t)w_first[w_at];
+                                const int8_t *ip = in_first + i_at;
+                                const int8_t *wp = w_first + w_at;
+                                a0 += ((int32_t)ip[0] + in_off) * (int32_t)wp[0];
+                                a1 += ((int32_t)ip[1] + in_off) * (int32_t)wp[1];
+                                a2 += ((int32_t)ip[2] + in_off) * (int32_t)wp[2];
+                                a3 += ((int32_t)ip[3] + in_off) * (int32_t)wp[3];
                                 i_at += in_tap_x;
                                 w_at += w_tap_x;
                             }
-                            i_row += in_tap_y;
-                            w_row += w_tap_y;
                         }
-                        *output++ =
-                            te_mac_finish(acc, bias, oc, quant->multiplier[oc], quant->shift[oc], out_off, act);
+                        output[0] = te_mac_finish(a0, bias, oc, quant->multiplier[oc], quant->shift[oc], out_off, act);
+                        output[1] = te_mac_finish(a1, bias, oc + 1, quant->multiplier[oc + 1], quant->shift[oc + 1],
+                                                  out_off, act);
+                        output[2] = te_mac_finish(a2, bias, oc + 2, quant->multiplier[oc + 2], quant->shift[oc + 2],
+                                                  out_off, act);
+                        output[3] = te_mac_finish(a3, bias, oc + 3, quant->multiplier[oc + 3], quant->shift[oc + 3],
+                                                  out_off, act);
+                        output += 4;
                     }
+                }
+                for (; oc < out_c; ++oc) {
+                    const int32_t acc = te_dw_channel(in_first + oc / mult, w_first + oc, n_y, n_x, in_tap_y,
+                                                      in_tap_x, w_tap_y, w_tap_x, in_off);
+                    *output++ = te_mac_finish(acc, bias, oc, quant->multiplier[oc], quant->shift[oc], out_off, act);
                 }
             }
         }
