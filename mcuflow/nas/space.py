@@ -194,7 +194,20 @@ def channels(bb: Backbone, width: float) -> dict:
     }
 
 
+def validate(arch: Arch, bb: Backbone) -> None:
+    n = _n_slots(bb)
+    if len(arch.ks) != n or len(arch.es) != n or len(arch.ds) != len(bb.stages):
+        raise ValueError(f"arch has {len(arch.ks)}/{len(arch.es)}/{len(arch.ds)} choices; the backbone needs "
+                         f"{n}/{n}/{len(bb.stages)}")
+    bad = ([k for k in arch.ks if k not in bb.kernels] + [e for e in arch.es if e not in bb.expands]
+           + [d for d in arch.ds if d not in bb.depths])
+    if bad:
+        raise ValueError(f"arch choices {bad} are outside the space (kernels {bb.kernels}, expands {bb.expands}, "
+                         f"depths {bb.depths})")
+
+
 def layers(arch: Arch, bb: Backbone) -> list[Layer]:
+    validate(arch, bb)
     ch = channels(bb, arch.width)
     h = arch.resolution
     out: list[Layer] = []

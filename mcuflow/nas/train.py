@@ -50,6 +50,7 @@ class TrainConfig:
     arch: dict | None = None  # train this fixed subnet instead of the supernet (fine-tune / baseline)
     init: str | None = None  # start from these weights (state dict path)
     progress: bool = True
+    stop_after: int | None = None  # stop after this many epochs (time-sliced runs; resume later)
 
     def space(self) -> S.SpaceChoice:
         return S.SpaceChoice(self.width, self.resolution)
@@ -120,6 +121,7 @@ def train(cfg: TrainConfig, data: Dataset | None = None, log=print) -> SuperNet:
     steps = max(1, len(loader)) * cfg.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=steps, pct_start=0.15)
     start = 0
+    aug_state = None
     ckpt = Path(cfg.checkpoint) if cfg.checkpoint else None
     if ckpt and cfg.resume and ckpt.exists():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
@@ -128,13 +130,17 @@ def train(cfg: TrainConfig, data: Dataset | None = None, log=print) -> SuperNet:
         sched.load_state_dict(state["sched"])
         start = state["epoch"]
         gen.set_state(state["gen"])
+        aug_state = state.get("aug")
         if rank == 0:
             log(f"resumed {ckpt} at epoch {start}/{cfg.epochs}")
     net = model
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
     aug = torch.Generator().manual_seed(cfg.seed * 7 + 1 + rank)
-    for epoch in range(start, cfg.epochs):
+    if start and aug_state is not None:
+        aug.set_state(aug_state)
+    end = cfg.epochs if cfg.stop_after is None else min(cfg.epochs, cfg.stop_after)
+    for epoch in range(start, end):
         if sampler is not None:
             sampler.set_epoch(epoch)
         net.train()
@@ -157,7 +163,7 @@ def train(cfg: TrainConfig, data: Dataset | None = None, log=print) -> SuperNet:
                 ckpt.parent.mkdir(parents=True, exist_ok=True)
                 tmp = ckpt.with_suffix(".tmp")
                 torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                            "epoch": epoch + 1, "gen": gen.get_state(), "config": asdict(cfg)}, tmp)
+                            "epoch": epoch + 1, "gen": gen.get_state(), "aug": aug.get_state(), "config": asdict(cfg)}, tmp)
                 tmp.replace(ckpt)
         if world > 1:
             torch.distributed.barrier()
