@@ -287,7 +287,7 @@ def fully_connected(graph: Graph, op: Op, inputs: list) -> list[np.ndarray]:
     x, w = inputs[0], inputs[1]
     if op.opt("weights_format", "DEFAULT") not in ("DEFAULT", None):
         raise UnsupportedError(f"weights_format {op.opt('weights_format')}", op.index, op.type)
-    batches, in_f, out_f = fc_dims(graph, op)
+    batches, in_f, _out_f = fc_dims(graph, op)
     q = mac_quant(graph, op, quantized_axis=0)
     xs = x.astype(np.int64).reshape(batches, in_f) + q.input_offset
     ws = w.astype(np.int64) + (0 if q.per_channel else q.filter_offset)
