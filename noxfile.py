@@ -16,9 +16,9 @@ def _bootstrap(session: nox.Session, *tools: str) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Compile a bundled model, build it and check it bit for bit end to end."""
+    """Compile a bundled model, check it on the host, build it with PlatformIO and run it in QEMU."""
     _bootstrap(session)
-    session.install("-e", ".")
+    session.install("-e", ".[pio]")
     session.run("mcuflow", "demo", *session.posargs)
 
 
@@ -26,7 +26,7 @@ def demo(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The default test run (slow suites excluded)."""
     _bootstrap(session)
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,pio]")
     session.run("pytest", "-m", "not slow", "-n", "2", "--dist", "loadfile", *session.posargs)
 
 
@@ -34,7 +34,7 @@ def tests(session: nox.Session) -> None:
 def tests_slow(session: nox.Session) -> None:
     """Long suites: more random configurations, every factory model on every board."""
     _bootstrap(session)
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,pio]")
     session.run("pytest", "-m", "slow", "-n", "2", *session.posargs)
 
 

@@ -218,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", help="compile a bundled model and verify it end to end")
     s.add_argument("--model", default="dscnn_kws", help="factory model name")
     s.add_argument("-o", "--output", default="out/demo")
+    s.add_argument("--board", default="mps2_an500", help="emulated board env (default: mps2_an500, a Cortex-M7)")
+    s.add_argument("--host-only", action="store_true", help="stop after the host check (no PlatformIO/QEMU)")
     s.set_defaults(fn=cmd_demo)
 
     # Feature packages add their own commands (run/bench on boards, nas, memory bench):
