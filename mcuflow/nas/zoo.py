@@ -1,0 +1,39 @@
+"""The model zoo's table: one row per card in ``models/*.json`` written by ``mcuflow nas run``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def cards(models_dir: str | Path = "models") -> list[dict]:
+    out = []
+    for p in sorted(Path(models_dir).glob("*.json")):
+        try:
+            c = json.loads(p.read_text())
+        except json.JSONDecodeError:
+            continue
+        if "accuracy" in c and "board" in c and "search" in c:
+            out.append(c)
+    return out
+
+
+def table(models_dir: str | Path = "models") -> str:
+    rows = ["| model | board (model SRAM / flash budget) | int8 acc | float acc | MACs | params | peak SRAM | "
+            "flash | MobileNetV2 baseline int8 / float (width, peak SRAM) | verified |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for c in cards(models_dir):
+        b = c["budget"]
+        base = c.get("baseline_mobilenetv2") or {}
+        base_s = (f"{base['accuracy']:.4f} / {base['accuracy_float']:.4f} (w{base['width']}, {base['peak_sram_bytes']:,} B)"
+                  if "accuracy" in base else base.get("status", "-"))
+        v = c.get("verification", {})
+        ver = ", ".join(f"{k}: {val.get('status')}" for k, val in v.items())
+        rows.append(f"| {c['name']} | {c['board']} ({b['model_sram_bytes']:,} / {b['model_flash_bytes']:,} B) | "
+                    f"{c['accuracy']:.4f} | {c['accuracy_float']:.4f} | {c['macs']:,} | {c['params']:,} | "
+                    f"{c['peak_sram_bytes']:,} B | {c['flash_bytes']:,} B | {base_s} | {ver} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(table())
