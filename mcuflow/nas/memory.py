@@ -59,17 +59,17 @@ class MemInfo:
 
 
 def _scratch(graph) -> dict[int, int]:
-    from ..codegen import lowering
-    from ..codegen.lowering import scratch_bytes
-
     # Importing the codegen package registers every lowering family.
     import mcuflow.codegen  # noqa: F401
+
+    from ..codegen import lowering
+    from ..codegen.lowering import scratch_bytes
 
     out = {}
     for op in graph.ops:
         try:
             out[op.index] = scratch_bytes(graph, op)
-        except Exception:  # an op without a lowering yet: no scratch (codegen rejects it later anyway)
+        except Exception:  # noqa: BLE001  an op without a lowering yet: no scratch (codegen rejects it later anyway)
             out[op.index] = 0
     del lowering
     return out
@@ -83,11 +83,9 @@ FAST_STRATEGY = "inplace"
 
 
 def plan_strategies() -> set[str]:
-    from ..planner import plan  # noqa: F401
-    from ..planner.plan import STRATEGIES, plan_memory
+    from ..planner.plan import STRATEGIES
 
-    plan_memory  # importing strategies happens on the first call
-    try:
+    try:  # the planner registers its other strategies when this module is imported
         from ..planner import strategies  # noqa: F401
     except ImportError:
         pass

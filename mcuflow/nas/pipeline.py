@@ -48,7 +48,7 @@ class RunConfig:
     threads: int = 1
 
     @classmethod
-    def quick_config(cls, **kw) -> "RunConfig":
+    def quick_config(cls, **kw) -> RunConfig:
         base = dict(quick=True, widths=(0.5, 1.0), resolutions=(12, 16), space_samples=20, supernet_epochs=1,
                     finetune_epochs=1, limit=800, search=SearchConfig(population=6, generations=2), val_limit=100,
                     calib_images=64, verify_inputs=2)
@@ -225,7 +225,7 @@ def run(cfg: RunConfig, log=_log) -> dict:
             bcfg = TrainConfig(**{**asdict(tcfg), "width": ba.width, "epochs": cfg.supernet_epochs + cfg.finetune_epochs,
                                   "arch": ba.to_dict(), "checkpoint": None, "init": None})
             bmodel = train(bcfg, data, log=lambda m: log("      " + m))
-            bblob, bf, bi, _ = finalize(bmodel, ba, bb, data, cfg, name + "_baseline")
+            _, bf, bi, _ = finalize(bmodel, ba, bb, data, cfg, name + "_baseline")
             bm = check(ba, bb, budget, strategy="default")
             baseline = {"arch": ba.to_dict(), "width": ba.width, "resolution": ba.resolution,
                         "accuracy": bi, "accuracy_float": bf, "macs": bm.macs, "params": S.params(ba, bb),

@@ -183,8 +183,8 @@ def evolve(bb: S.Backbone, sp: S.SpaceChoice, budget: Budget, accuracy, cfg: Sea
                             "mean_acc": sum(c.acc for c in pop) / len(pop)})
         log(f"generation {gen + 1}/{cfg.generations}: best {parents[0].acc:.4f} "
             f"({parents[0].macs / 1e6:.2f} MMACs, {parents[0].arena_bytes} B arena)")
-        muts = fill(lambda: S.mutate(rng.choice(parents).arch, bb, rng, cfg.mutate_prob), n_mut)
-        cross = fill(lambda: S.crossover(rng.choice(parents).arch, rng.choice(parents).arch, rng),
+        muts = fill(lambda parents=parents: S.mutate(rng.choice(parents).arch, bb, rng, cfg.mutate_prob), n_mut)
+        cross = fill(lambda parents=parents: S.crossover(rng.choice(parents).arch, rng.choice(parents).arch, rng),
                      cfg.population - n_parents - len(muts))
         pop = parents + muts + cross
     pop.sort(key=lambda c: (-c.acc, c.macs))

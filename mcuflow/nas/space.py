@@ -63,7 +63,7 @@ class Backbone:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Backbone":
+    def from_dict(cls, d: dict) -> Backbone:
         d = dict(d)
         d["stages"] = tuple(Stage(int(c), int(s)) for c, s in d["stages"])
         for k in ("kernels", "expands", "depths"):
@@ -108,7 +108,7 @@ class Arch:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Arch":
+    def from_dict(cls, d: dict) -> Arch:
         return cls(float(d["width"]), int(d["resolution"]), list(d["ks"]), list(d["es"]), list(d["ds"]))
 
     def key(self) -> str:
@@ -153,7 +153,7 @@ def mutate(arch: Arch, bb: Backbone, rng: random.Random, prob: float = 0.1) -> A
 
 
 def crossover(a: Arch, b: Arch, rng: random.Random) -> Arch:
-    pick = lambda x, y: [rng.choice(p) for p in zip(x, y)]  # noqa: E731
+    pick = lambda x, y: [rng.choice(p) for p in zip(x, y)]
     return Arch(a.width, a.resolution, pick(a.ks, b.ks), pick(a.es, b.es), pick(a.ds, b.ds))
 
 

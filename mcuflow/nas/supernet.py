@@ -14,8 +14,8 @@ total is odd), so the float model is the function the int8 graph computes.
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 from .space import Arch, Backbone, Layer, channels, layers
 

@@ -86,7 +86,7 @@ def _bar(iterable, total: int, desc: str, enabled: bool):
 
 def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     """Random shifts of up to 2 pixels (zero fill), cheap and digit-safe."""
-    n, _, h, w = x.shape
+    _, _, h, w = x.shape
     pad = F.pad(x, (2, 2, 2, 2))
     dx, dy = torch.randint(0, 5, (2,), generator=g).tolist()
     return pad[:, :, dy:dy + h, dx:dx + w]
