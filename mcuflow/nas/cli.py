@@ -24,7 +24,7 @@ def _config(args):
         if getattr(args, key, None) is not None:
             kw[key] = getattr(args, key)
     for key in ("widths", "resolutions", "space_samples", "supernet_epochs", "finetune_epochs", "limit", "name",
-                "out_dir"):
+                "out_dir", "work_dir"):
         v = getattr(args, key, None)
         if v is not None:
             kw[key] = v
@@ -215,6 +215,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.add_argument("--name", default=None)
     p.add_argument("--out-dir", default=None, help="where the .tflite, card and plot go (default models/)")
+    p.add_argument("--work-dir", default=None,
+                   help="checkpoints; runs sharing it reuse a supernet already trained for the same space")
     p.add_argument("--space-samples", type=int, default=None)
     p.add_argument("--supernet-epochs", type=int, default=None)
     p.add_argument("--finetune-epochs", type=int, default=None)
