@@ -237,7 +237,7 @@ def calculate_input_radius(input_integer_bits: int, input_left_shift: int, total
     """TF Lite ``CalculateInputRadius``: largest |diff| whose rescaled value still fits."""
     max_input_rescaled = (1.0 * ((1 << input_integer_bits) - 1) * float(1 << (total_signed_bits - input_integer_bits))
                           / float(1 << input_left_shift))
-    return int(math.floor(max_input_rescaled))
+    return math.floor(max_input_rescaled)
 
 
 def preprocess_log_softmax_scaling_exp(beta: float, input_scale: float, input_integer_bits: int):

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+import te_ctypes as te
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import te_ctypes as te
 from mcuflow.errors import UnsupportedError
 from mcuflow.graph import Graph, GraphBuilder, Quantization
 from mcuflow.reference import run_graph
@@ -34,7 +34,7 @@ from mcuflow.tflite.writer import write_model
 from mcuflow.verify.host import check_reference, random_inputs, verify_graph
 
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 
 
 # -- configurations ---------------------------------------------------------------

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+import te_ctypes as te
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import te_ctypes as te
 from mcuflow import fixedpoint as fp
 from mcuflow.errors import UnsupportedError
 from mcuflow.graph import Graph, GraphBuilder, Quantization
@@ -38,7 +38,7 @@ from mcuflow.reference.softmax import (
 from mcuflow.tflite.writer import write_model
 from mcuflow.verify.host import check_reference, verify_graph
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 
 OUT_QUANT = {
     ("SOFTMAX", "int8"): (1 / 256, -128),
