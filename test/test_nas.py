@@ -11,8 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from mcuflow.nas import space as S  # noqa: E402
-from mcuflow.nas.data import Dataset, load_dataset  # noqa: E402
+from mcuflow.nas import space as S
+from mcuflow.nas.data import Dataset, load_dataset
 
 # Tiny backbone with depth 2 so that residual ADDs are exercised.
 BB = replace(S.QUICK_BACKBONE, depths=(2,), stages=(S.Stage(8, 2), S.Stage(12, 1)))
@@ -35,9 +35,9 @@ def _cfg(tmp_path, **kw):
 
 
 def test_supernet_shares_weights_and_folds(data):
+    from mcuflow.nas.data import to_tensor
     from mcuflow.nas.export import float_folded_accuracy
     from mcuflow.nas.supernet import SuperNet, recalibrate_bn
-    from mcuflow.nas.data import to_tensor
 
     torch.manual_seed(0)
     m = SuperNet(BB, SP.width)
@@ -77,9 +77,9 @@ def test_train_resume_is_deterministic(tmp_path, data):
 
 def test_int8_export_bit_exact_on_host(tmp_path, data):
     """Train briefly, fine-tune a subnet with a residual ADD, PTQ, write with our writer, verify."""
+    from mcuflow.nas.data import to_tensor
     from mcuflow.nas.export import int8_accuracy, to_int8_graph
     from mcuflow.nas.supernet import recalibrate_bn
-    from mcuflow.nas.data import to_tensor
     from mcuflow.nas.train import evaluate, train
     from mcuflow.tflite.writer import write_model
     from mcuflow.verify.host import verify_model
@@ -107,6 +107,7 @@ def test_quick_pipeline_end_to_end(tmp_path):
 
     cfg = RunConfig.quick_config(board="netduinoplus2", dataset="digits", out_dir=str(tmp_path), name="q",
                                  widths=(0.5,), resolutions=(12,), space_samples=4, limit=300,
+                                 supernet_epochs=1, finetune_epochs=1,
                                  search=SearchConfig(population=3, generations=1), val_limit=40,
                                  verify_board=False, baseline=False, calib_images=32, verify_inputs=1)
     card = run(cfg, log=lambda m: None)

@@ -49,8 +49,8 @@ class RunConfig:
 
     @classmethod
     def quick_config(cls, **kw) -> RunConfig:
-        base = dict(quick=True, widths=(0.5, 1.0), resolutions=(12, 16), space_samples=20, supernet_epochs=1,
-                    finetune_epochs=1, limit=800, search=SearchConfig(population=6, generations=2), val_limit=100,
+        base = dict(quick=True, widths=(0.5, 1.0), resolutions=(12, 16), space_samples=20, supernet_epochs=4,
+                    finetune_epochs=2, limit=1200, search=SearchConfig(population=6, generations=2), val_limit=100,
                     calib_images=64, verify_inputs=2)
         base.update(kw)
         return cls(**base)
