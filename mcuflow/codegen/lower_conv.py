@@ -14,8 +14,20 @@ from .lowering import LoweringContext, lower
 
 
 def _no_scratch(graph: Graph, op: Op) -> int:
-    # The portable kernels need none; kept so faster variants only change this.
+    # The fully connected kernels widen int8 on the fly and need none.
     return 0
+
+
+def conv_scratch(graph: Graph, op: Op) -> int:
+    """te_conv2d_s8_get_buffer_size: two im2col rows (DSP path) / two pointwise input pixels (overlap copy)."""
+    _, kh, kw, fc = graph.tensors[op.inputs[1]].shape
+    return (2 * kh * kw * fc + 3) & ~3
+
+
+def depthwise_scratch(graph: Graph, op: Op) -> int:
+    """te_depthwise_conv2d_s8_get_buffer_size: one 4-channel group's taps widened to int16 pairs."""
+    _, kh, kw, _ = graph.tensors[op.inputs[1]].shape
+    return kh * kw * 8
 
 
 def _bias(op: Op, ctx: LoweringContext, n_out: int) -> str:
@@ -45,7 +57,7 @@ def _dims(n: int, h: int, w: int, c: int) -> str:
     return f"&(const te_dims){{{n}, {h}, {w}, {c}}}"
 
 
-@lower("CONV_2D", scratch=_no_scratch)
+@lower("CONV_2D", scratch=conv_scratch)
 def lower_conv2d(graph: Graph, op: Op, ctx: LoweringContext) -> None:
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
     g = conv_geometry(graph, op)
@@ -78,7 +90,7 @@ def lower_conv2d(graph: Graph, op: Op, ctx: LoweringContext) -> None:
     )
 
 
-@lower("DEPTHWISE_CONV_2D", scratch=_no_scratch)
+@lower("DEPTHWISE_CONV_2D", scratch=depthwise_scratch)
 def lower_depthwise_conv2d(graph: Graph, op: Op, ctx: LoweringContext) -> None:
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
     if ctx.same_buffer(x, y):  # the memory plan chose in place (MCUNet's one-channel scratch)

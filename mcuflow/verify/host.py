@@ -135,10 +135,17 @@ class VerifyResult:
     notes: list[str] = field(default_factory=list)
 
 
-def build_and_run(gen, inputs: list[list[np.ndarray]], sanitize: bool = True, opt: str = "-O1") -> HostRun:
-    """Compile a :class:`~mcuflow.codegen.GeneratedModel` with the host gcc and run it."""
+#: Compiles lib/TinyEngine's DSP (Armv7E-M SIMD) paths on the host, with the intrinsics emulated in C.
+DSP_EMULATION = ["-DTE_EMULATE_DSP"]
+
+
+def build_and_run(gen, inputs: list[list[np.ndarray]], sanitize: bool = True, opt: str = "-O1",
+                  extra_cflags: list[str] | None = None) -> HostRun:
+    """Compile a :class:`~mcuflow.codegen.GeneratedModel` with the host gcc and run it.
+
+    ``extra_cflags`` go to both the library and the model (e.g. :data:`DSP_EMULATION`)."""
     name = gen.name
-    cflags = WARN + [opt, "-g"] + (SANITIZE if sanitize else [])
+    cflags = WARN + [opt, "-g"] + (SANITIZE if sanitize else []) + list(extra_cflags or [])
     lib = tinyengine_archive(cflags)
     work = Path(tempfile.mkdtemp(prefix="verify-", dir=cache_dir()))
     try:
@@ -253,18 +260,22 @@ def check_reference(graph: Graph, model_bytes: bytes, inputs: list[list[np.ndarr
 
 def verify_model(source, n_inputs: int = 3, seed: int = 0, sanitize: bool = True, oracle: str = "tflm",
                  inputs: list[list[np.ndarray]] | None = None, intermediates: bool = True,
+                 extra_cflags: list[str] | None = None, dsp_emulation: bool = False,
                  **codegen_kw) -> VerifyResult:
     """Generated C == NumPy reference == oracle, byte for byte, on ``n_inputs`` random inputs.
 
     ``source`` is a path, model bytes or a Graph. Raises
     :class:`VerificationError` naming the first differing operator and tensor.
+    ``dsp_emulation`` builds lib/TinyEngine's DSP paths (intrinsics emulated in C);
+    ``extra_cflags`` are added to the host compile.
     """
+    extra_cflags = list(extra_cflags or []) + (DSP_EMULATION if dsp_emulation else [])
     from ..codegen import load, render
 
     graph, model_bytes = load(source)
     gen = render(graph, model_bytes, **codegen_kw)
     inputs = inputs if inputs is not None else random_inputs(graph, n_inputs, seed)
-    host = build_and_run(gen, inputs, sanitize=sanitize)
+    host = build_and_run(gen, inputs, sanitize=sanitize, extra_cflags=extra_cflags)
     run_oracle = ORACLES[oracle]
     act = [t.index for t in graph.activation_tensors()]
     compared = 0

@@ -29,6 +29,19 @@
 extern "C" {
 #endif
 
+/**
+ * Promise of every pointwise kernel (::te_conv2d_s8 with a 1x1 filter,
+ * stride 1, no padding, no groups), portable and DSP alike, that lets the
+ * memory planner overlap such a layer's output with its input: output pixels
+ * are produced in increasing order, in groups of at most this many pixels;
+ * all reads of a group's input pixels finish before any of that group's
+ * outputs is written, and no input pixel of an earlier group is read after a
+ * later group's outputs are written. (With overlap, the kernel copies the
+ * group's input pixels into its scratch buffer first, so it needs
+ * ::te_conv2d_s8_get_buffer_size() bytes of scratch.)
+ */
+#define TE_POINTWISE_PIXELS_IN_FLIGHT 2
+
 /** Parameters of ::te_conv2d_s8. */
 typedef struct {
     int32_t input_offset;     /**< Added to every input value: -input zero point, [-127, 128]. */
@@ -63,7 +76,8 @@ typedef struct {
  * @param[in] input_dims  Input shape [N, H, W, C_in].
  * @param[in] filter_dims Filter shape [C_out, KH, KW, C_in / groups].
  * @param[in] output_dims Output shape [N, OH, OW, C_out].
- * @return Bytes of scratch (0 for the portable kernel), or a negative value for invalid shapes.
+ * @return Bytes of scratch, 2 * KH * KW * C_f rounded up to 4 (im2col rows of the DSP path; copies of
+ *         input pixels of an overlapping pointwise layer), or a negative value for invalid shapes.
  */
 int32_t te_conv2d_s8_get_buffer_size(const te_dims *input_dims, const te_dims *filter_dims,
                                      const te_dims *output_dims);
@@ -86,8 +100,10 @@ int32_t te_conv2d_s8_get_buffer_size(const te_dims *input_dims, const te_dims *f
  * @param[in]  filter      Filter data, int8 [C_out, KH, KW, C_f].
  * @param[in]  bias        Bias, int32 [C_out], or NULL for none.
  * @param[in]  output_dims Output shape [N, OH, OW, C_out].
- * @param[out] output      Output data, int8 [N, OH, OW, C_out]; must not overlap the input.
- * @return ::TE_OK, or ::TE_ERR_ARG for a NULL pointer or inconsistent shapes/parameters.
+ * @param[out] output      Output data, int8 [N, OH, OW, C_out]; must not overlap the input, except for
+ *                         a pointwise layer (see ::TE_POINTWISE_PIXELS_IN_FLIGHT).
+ * @return ::TE_OK, ::TE_ERR_BUFFER for an overlapping pointwise layer without its scratch, or
+ *         ::TE_ERR_ARG for a NULL pointer or inconsistent shapes/parameters.
  */
 te_status te_conv2d_s8(te_context ctx, const te_conv_params *params, const te_per_channel_quant *quant,
                        const te_dims *input_dims, const int8_t *input, const te_dims *filter_dims,

@@ -1,19 +1,138 @@
-#include "te_conv_internal.h"
+#include <string.h>
 
+#include "te_conv_internal.h"
+#include "te_mac_dsp.h"
+
+/*
+ * Two im2col rows of KH * KW * C_f int8 (the DSP path), which also holds the
+ * copies of up to two input pixels a pointwise convolution takes before it
+ * overwrites them when its output overlaps its input (both paths). The same
+ * size in every build, so a generated model's arena does not depend on it.
+ */
 int32_t te_conv2d_s8_get_buffer_size(const te_dims *input_dims, const te_dims *filter_dims,
                                      const te_dims *output_dims)
 {
     if (!te_mac_dims_ok(input_dims) || !te_mac_dims_ok(filter_dims) || !te_mac_dims_ok(output_dims)) {
         return -1;
     }
-    return 0;
+    const int64_t k_len = (int64_t)filter_dims->h * filter_dims->w * filter_dims->c;
+    const int64_t bytes = (2 * k_len + 3) & ~(int64_t)3;
+    return bytes > INT32_MAX ? -1 : (int32_t)bytes;
 }
+
+#if TE_DSP
+/* Pixel (b, oy, ox)'s im2col row: taps outside the image read the input zero point (-input_offset). */
+static void te_im2col_row(const int8_t *input, int32_t in_h, int32_t in_w, int32_t in_c, int32_t k_h, int32_t k_w,
+                          int32_t y0, int32_t x0, te_tile dil, int32_t in_off, int8_t *row)
+{
+    const int8_t pad_value = (int8_t)(-in_off);
+    for (int32_t ky = 0; ky < k_h; ++ky) {
+        const int32_t y = y0 + ky * dil.h;
+        for (int32_t kx = 0; kx < k_w; ++kx) {
+            const int32_t x = x0 + kx * dil.w;
+            if (y < 0 || y >= in_h || x < 0 || x >= in_w) {
+                memset(row, pad_value, (size_t)in_c);
+            } else {
+                memcpy(row, input + ((size_t)y * in_w + (size_t)x) * in_c, (size_t)in_c);
+            }
+            row += in_c;
+        }
+    }
+}
+#endif
+
+/*
+ * Pointwise (1x1, stride 1, no padding) convolution, output pixels in
+ * increasing order in groups of TE_POINTWISE_PIXELS_IN_FLIGHT: when the
+ * output overlaps the input, a group's input pixels are copied to scratch
+ * before any of its outputs is written.
+ */
+static te_status te_pointwise_s8(te_context ctx, int32_t n_pix, int32_t in_c, int32_t out_c, const te_conv_params *params,
+                                 const te_per_channel_quant *quant, const int8_t *input, const int8_t *filter,
+                                 const int32_t *bias, int8_t *output)
+{
+    const int overlap = te_ranges_overlap(input, (size_t)n_pix * in_c, output, (size_t)n_pix * out_c);
+    if (overlap && (ctx.buf == NULL || ctx.size < 2 * in_c)) {
+        return TE_ERR_BUFFER;
+    }
+    int8_t *copy = (int8_t *)ctx.buf;
+    const int32_t in_off = params->input_offset, out_off = params->output_offset;
+    const te_activation act = params->activation;
+    for (int32_t p = 0; p < n_pix; p += TE_POINTWISE_PIXELS_IN_FLIGHT) {
+        const int n = p + 1 < n_pix ? 2 : 1;
+        const int8_t *x0 = input + (size_t)p * in_c;
+        if (overlap) {
+            memcpy(copy, x0, (size_t)n * in_c);
+            x0 = copy;
+        }
+        const int8_t *x1 = x0 + in_c;
+        int8_t *out0 = output + (size_t)p * out_c;
+#if TE_DSP
+        te_matmul_rows_dsp(x0, x1, n, filter, in_c, out_c, in_off, bias, quant, out_off, act, out0, out0 + out_c);
+#else
+        for (int j = 0; j < n; ++j) {
+            const int8_t *x = j == 0 ? x0 : x1;
+            int8_t *out = out0 + (size_t)j * out_c;
+            int32_t oc = 0;
+            for (; oc + 2 <= out_c; oc += 2) {
+                int32_t a0 = 0, a1 = 0;
+                const int8_t *w0 = filter + (size_t)oc * in_c;
+                te_dot2_off(x, w0, w0 + in_c, in_c, in_off, &a0, &a1);
+                out[oc] = te_mac_finish(a0, bias, oc, quant->multiplier[oc], quant->shift[oc], out_off, act);
+                out[oc + 1] = te_mac_finish(a1, bias, oc + 1, quant->multiplier[oc + 1], quant->shift[oc + 1],
+                                            out_off, act);
+            }
+            if (oc < out_c) {
+                const int32_t a = te_dot_off(x, filter + (size_t)oc * in_c, in_c, in_off, 0);
+                out[oc] = te_mac_finish(a, bias, oc, quant->multiplier[oc], quant->shift[oc], out_off, act);
+            }
+        }
+#endif
+    }
+    return TE_OK;
+}
+
+#if TE_DSP
+/* Any ungrouped convolution: two output pixels at a time, im2col rows (or the input pixels themselves for
+ * unpadded 1x1 filters) times the filter through the 2x2 SMLAD block. */
+static void te_conv2d_dsp(te_context ctx, const te_conv_params *params, const te_per_channel_quant *quant,
+                          const te_dims *input_dims, const int8_t *input, const te_dims *filter_dims,
+                          const int8_t *filter, const int32_t *bias, const te_dims *output_dims, int8_t *output)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t k_len = k_h * k_w * in_c;
+    const te_tile stride = params->stride, pad = params->padding;
+    const int direct = k_h == 1 && k_w == 1 && pad.h == 0 && pad.w == 0;
+    const int32_t per_image = out_h * out_w;
+    const int32_t n_pix = input_dims->n * per_image;
+    int8_t *rows = (int8_t *)ctx.buf;
+    for (int32_t p = 0; p < n_pix; p += 2) {
+        const int n = p + 1 < n_pix ? 2 : 1;
+        const int8_t *x[2] = {rows, rows + k_len};
+        for (int j = 0; j < n; ++j) {
+            const int32_t q = p + j, b = q / per_image, oy = (q % per_image) / out_w, ox = q % out_w;
+            const int8_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
+            const int32_t y0 = oy * stride.h - pad.h, x0 = ox * stride.w - pad.w;
+            if (direct) {
+                x[j] = in_batch + ((size_t)y0 * in_w + (size_t)x0) * in_c;
+            } else {
+                te_im2col_row(in_batch, in_h, in_w, in_c, k_h, k_w, y0, x0, params->dilation, params->input_offset,
+                              rows + (size_t)j * k_len);
+            }
+        }
+        int8_t *out0 = output + (size_t)p * out_c;
+        te_matmul_rows_dsp(x[0], x[1], n, filter, k_len, out_c, params->input_offset, bias, quant,
+                           params->output_offset, params->activation, out0, out0 + out_c);
+    }
+}
+#endif
 
 te_status te_conv2d_s8(te_context ctx, const te_conv_params *params, const te_per_channel_quant *quant,
                        const te_dims *input_dims, const int8_t *input, const te_dims *filter_dims,
                        const int8_t *filter, const int32_t *bias, const te_dims *output_dims, int8_t *output)
 {
-    (void)ctx;
     if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
         filter == NULL || output == NULL || !te_mac_dims_ok(input_dims) || !te_mac_dims_ok(filter_dims) ||
         !te_mac_dims_ok(output_dims)) {
@@ -34,6 +153,18 @@ te_status te_conv2d_s8(te_context ctx, const te_conv_params *params, const te_pe
         !te_mac_activation_ok(params->activation) || !te_mac_offsets_ok(params->input_offset, params->output_offset)) {
         return TE_ERR_ARG;
     }
+
+    if (k_h == 1 && k_w == 1 && groups == 1 && stride.h == 1 && stride.w == 1 && pad.h == 0 && pad.w == 0 &&
+        in_h == out_h && in_w == out_w) {
+        return te_pointwise_s8(ctx, input_dims->n * in_h * in_w, in_c, out_c, params, quant, input, filter, bias,
+                               output);
+    }
+#if TE_DSP
+    if (groups == 1 && ctx.buf != NULL && ctx.size >= 2 * k_h * k_w * f_c) {
+        te_conv2d_dsp(ctx, params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        return TE_OK;
+    }
+#endif
 
     const int32_t in_off = params->input_offset;
     const int32_t out_off = params->output_offset;

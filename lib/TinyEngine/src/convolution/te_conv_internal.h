@@ -9,6 +9,8 @@
 #include "../te_internal.h"
 #include "te_conv.h"
 
+#include <stddef.h>
+
 static inline int te_mac_dims_ok(const te_dims *d)
 {
     return d != NULL && d->n > 0 && d->h > 0 && d->w > 0 && d->c > 0;
@@ -25,6 +27,26 @@ static inline int te_mac_offsets_ok(int32_t input_offset, int32_t output_offset)
 }
 
 /*
+ * te_requantize without the 64-bit division: gemmlowp's
+ * SaturatingRoundingDoublingHighMul truncates (ab + nudge) / 2^31 toward
+ * zero with nudge = 2^30 or 1 - 2^30 by sign, which for every int64 ab equals
+ * floor((ab + 2^30) / 2^31); an arithmetic shift does that. Saturation only
+ * happens for multiplier == INT32_MIN, which TF Lite never produces
+ * (multipliers are in [2^30, 2^31) or 0); that case takes the slow path.
+ */
+static inline int32_t te_requantize_fast(int32_t x, int32_t multiplier, int32_t shift)
+{
+    if (multiplier == INT32_MIN) {
+        return te_requantize(x, multiplier, shift);
+    }
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t s = (int32_t)((uint32_t)x << left);
+    const int32_t h = (int32_t)(((int64_t)s * multiplier + (1LL << 30)) >> 31);
+    return te_rdbpot(h, right);
+}
+
+/*
  * Bias, rescale, zero point, clamp. The two additions wrap like TF Lite
  * Micro's int32 arithmetic instead of overflowing (undefined in C).
  */
@@ -34,7 +56,7 @@ static inline int8_t te_mac_finish(int32_t acc, const int32_t *bias, int32_t cha
     if (bias != NULL) {
         acc = (int32_t)((uint32_t)acc + (uint32_t)bias[channel]);
     }
-    int32_t out = (int32_t)((uint32_t)te_requantize(acc, multiplier, shift) + (uint32_t)output_offset);
+    int32_t out = (int32_t)((uint32_t)te_requantize_fast(acc, multiplier, shift) + (uint32_t)output_offset);
     out = TE_CLAMP(out, act.min, act.max);
     return (int8_t)out;
 }
@@ -101,6 +123,24 @@ static inline void te_dot2_off(const int8_t *x, const int8_t *w0, const int8_t *
     }
     *acc0 = a0;
     *acc1 = a1;
+}
+
+/* te_mac_finish with the bias already in acc (as a wrapping int32 add) and the fast requantization. */
+static inline int8_t te_mac_out(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_offset,
+                                te_activation act)
+{
+    int32_t out = (int32_t)((uint32_t)te_requantize_fast(acc, multiplier, shift) + (uint32_t)output_offset);
+    out = TE_CLAMP(out, act.min, act.max);
+    return (int8_t)out;
+}
+
+static inline int32_t te_bias_or0(const int32_t *bias, int32_t channel) { return bias != NULL ? bias[channel] : 0; }
+
+/* Whether [a, a + na) and [b, b + nb) share a byte (the planner may place them so). */
+static inline int te_ranges_overlap(const void *a, size_t na, const void *b, size_t nb)
+{
+    const uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
+    return pa < pb + nb && pb < pa + na;
 }
 
 #endif /* TE_CONV_INTERNAL_H */

@@ -1,0 +1,158 @@
+/*
+ * DSP inner kernels of the multiply-accumulate family: int8 rows widened to
+ * int16 pairs on the fly (SXTB16 / SXTAB16, which also adds the input offset
+ * to both lanes) and dual 16x16 multiply-accumulates (SMLAD).
+ *
+ * A word of four int8 x0..x3 becomes (x0, x2) and (x1, x3); the weights are
+ * widened the same way, so lane order never needs fixing up: SMLAD sums
+ * x0*w0 + x2*w2, then x1*w1 + x3*w3.
+ */
+#ifndef TE_MAC_DSP_H
+#define TE_MAC_DSP_H
+
+#include "../te_dsp.h"
+#include "te_conv_internal.h"
+
+#if TE_DSP
+
+/* Requantization constants of one output channel, hoisted out of pixel loops. */
+typedef struct {
+    int32_t bias, multiplier, shift;
+} te_chq;
+
+static inline te_chq te_chq_of(const int32_t *bias, const te_per_channel_quant *quant, int32_t c)
+{
+    te_chq q;
+    q.bias = te_bias_or0(bias, c);
+    q.multiplier = quant->multiplier[c];
+    q.shift = quant->shift[c];
+    return q;
+}
+
+static inline int8_t te_chq_out(int32_t acc, te_chq q, int32_t out_off, te_activation act)
+{
+    return te_mac_out((int32_t)((uint32_t)acc + (uint32_t)q.bias), q.multiplier, q.shift, out_off, act);
+}
+
+/* Four MACs of one int8 row word against two filter words: a0 += x.wa, a1 += x.wb. */
+#define TE_MAC4_2(xv, offp, wa02, wa13, wb02, wb13, a0, a1)                                                            \
+    do {                                                                                                               \
+        const uint32_t x02_ = te_sxtab16((offp), (xv));                                                                \
+        const uint32_t x13_ = te_sxtab16_ror8((offp), (xv));                                                           \
+        (a0) = te_smlad(x02_, (wa02), (a0));                                                                           \
+        (a1) = te_smlad(x02_, (wb02), (a1));                                                                           \
+        (a0) = te_smlad(x13_, (wa13), (a0));                                                                           \
+        (a1) = te_smlad(x13_, (wb13), (a1));                                                                           \
+    } while (0)
+
+/*
+ * The 2x2 block: rows x0 and x1 (K int8 each, e.g. two output pixels'
+ * im2col columns or two input pixels of a 1x1 convolution) times filter rows
+ * w0 and w1 (K int8 each). Sums only; offsets of x are added on the fly.
+ */
+static inline void te_dot_2x2_dsp(const int8_t *x0, const int8_t *x1, const int8_t *w0, const int8_t *w1, int32_t k_len,
+                                  int32_t in_off, int32_t *acc)
+{
+    const uint32_t offp = te_dup16(in_off);
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    int32_t k = 0;
+    for (; k + 4 <= k_len; k += 4) {
+        const uint32_t wa = te_ld4(w0 + k), wb = te_ld4(w1 + k);
+        const uint32_t wa02 = te_sxtb16(wa), wa13 = te_sxtb16_ror8(wa);
+        const uint32_t wb02 = te_sxtb16(wb), wb13 = te_sxtb16_ror8(wb);
+        TE_MAC4_2(te_ld4(x0 + k), offp, wa02, wa13, wb02, wb13, a00, a01);
+        TE_MAC4_2(te_ld4(x1 + k), offp, wa02, wa13, wb02, wb13, a10, a11);
+    }
+    for (; k < k_len; ++k) {
+        const int32_t xa = (int32_t)x0[k] + in_off, xb = (int32_t)x1[k] + in_off;
+        a00 += xa * (int32_t)w0[k];
+        a01 += xa * (int32_t)w1[k];
+        a10 += xb * (int32_t)w0[k];
+        a11 += xb * (int32_t)w1[k];
+    }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+/* One row against two filter rows (odd pixel, or a fully connected layer). w_off is added to the weights. */
+static inline void te_dot_1x2_dsp(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t k_len, int32_t in_off,
+                                  int32_t w_off, int32_t *acc0, int32_t *acc1)
+{
+    const uint32_t offp = te_dup16(in_off), woffp = te_dup16(w_off);
+    int32_t a0 = *acc0, a1 = *acc1;
+    int32_t k = 0;
+    for (; k + 4 <= k_len; k += 4) {
+        const uint32_t wa = te_ld4(w0 + k), wb = te_ld4(w1 + k);
+        const uint32_t wa02 = te_sxtab16(woffp, wa), wa13 = te_sxtab16_ror8(woffp, wa);
+        const uint32_t wb02 = te_sxtab16(woffp, wb), wb13 = te_sxtab16_ror8(woffp, wb);
+        TE_MAC4_2(te_ld4(x + k), offp, wa02, wa13, wb02, wb13, a0, a1);
+    }
+    for (; k < k_len; ++k) {
+        const int32_t xv = (int32_t)x[k] + in_off;
+        a0 += xv * ((int32_t)w0[k] + w_off);
+        a1 += xv * ((int32_t)w1[k] + w_off);
+    }
+    *acc0 = a0;
+    *acc1 = a1;
+}
+
+/* One row against one filter row. */
+static inline int32_t te_dot_1x1_dsp(const int8_t *x, const int8_t *w, int32_t k_len, int32_t in_off, int32_t w_off,
+                                     int32_t acc)
+{
+    const uint32_t offp = te_dup16(in_off), woffp = te_dup16(w_off);
+    int32_t k = 0;
+    for (; k + 4 <= k_len; k += 4) {
+        const uint32_t wv = te_ld4(w + k), xv = te_ld4(x + k);
+        acc = te_smlad(te_sxtab16(offp, xv), te_sxtab16(woffp, wv), acc);
+        acc = te_smlad(te_sxtab16_ror8(offp, xv), te_sxtab16_ror8(woffp, wv), acc);
+    }
+    for (; k < k_len; ++k) {
+        acc += ((int32_t)x[k] + in_off) * ((int32_t)w[k] + w_off);
+    }
+    return acc;
+}
+
+/*
+ * All C_out outputs of one or two pixels: rows x0 (and x1 when n_pix == 2)
+ * of k_len int8 against the filter [C_out, k_len]; writes out0 (and out1).
+ */
+static inline void te_matmul_rows_dsp(const int8_t *x0, const int8_t *x1, int n_pix, const int8_t *filter,
+                                      int32_t k_len, int32_t out_c, int32_t in_off, const int32_t *bias,
+                                      const te_per_channel_quant *quant, int32_t out_off, te_activation act,
+                                      int8_t *out0, int8_t *out1)
+{
+    int32_t oc = 0;
+    for (; oc + 2 <= out_c; oc += 2) {
+        const int8_t *w0 = filter + (size_t)oc * k_len;
+        const int8_t *w1 = w0 + k_len;
+        const te_chq q0 = te_chq_of(bias, quant, oc), q1 = te_chq_of(bias, quant, oc + 1);
+        if (n_pix == 2) {
+            int32_t acc[4] = {0, 0, 0, 0};
+            te_dot_2x2_dsp(x0, x1, w0, w1, k_len, in_off, acc);
+            out0[oc] = te_chq_out(acc[0], q0, out_off, act);
+            out0[oc + 1] = te_chq_out(acc[1], q1, out_off, act);
+            out1[oc] = te_chq_out(acc[2], q0, out_off, act);
+            out1[oc + 1] = te_chq_out(acc[3], q1, out_off, act);
+        } else {
+            int32_t a0 = 0, a1 = 0;
+            te_dot_1x2_dsp(x0, w0, w1, k_len, in_off, 0, &a0, &a1);
+            out0[oc] = te_chq_out(a0, q0, out_off, act);
+            out0[oc + 1] = te_chq_out(a1, q1, out_off, act);
+        }
+    }
+    if (oc < out_c) {
+        const int8_t *w = filter + (size_t)oc * k_len;
+        const te_chq q = te_chq_of(bias, quant, oc);
+        out0[oc] = te_chq_out(te_dot_1x1_dsp(x0, w, k_len, in_off, 0, 0), q, out_off, act);
+        if (n_pix == 2) {
+            out1[oc] = te_chq_out(te_dot_1x1_dsp(x1, w, k_len, in_off, 0, 0), q, out_off, act);
+        }
+    }
+}
+
+#endif /* TE_DSP */
+
+#endif /* TE_MAC_DSP_H */
