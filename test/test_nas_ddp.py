@@ -13,8 +13,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from mcuflow.nas import space as S  # noqa: E402
-from mcuflow.nas.train import TrainConfig  # noqa: E402
+from mcuflow.nas import space as S
+from mcuflow.nas.train import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
