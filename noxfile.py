@@ -26,7 +26,7 @@ def demo(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The default test run (slow suites excluded)."""
     _bootstrap(session)
-    session.install("-e", ".[test,pio]")
+    session.install("-e", ".[test,pio,nas]")
     session.run("pytest", "-m", "not slow", "-n", "2", "--dist", "loadfile", *session.posargs)
 
 
@@ -34,7 +34,7 @@ def tests(session: nox.Session) -> None:
 def tests_slow(session: nox.Session) -> None:
     """Long suites: more random configurations, every factory model on every board."""
     _bootstrap(session)
-    session.install("-e", ".[test,pio]")
+    session.install("-e", ".[test,pio,nas]")
     session.run("pytest", "-m", "slow", "-n", "2", *session.posargs)
 
 
