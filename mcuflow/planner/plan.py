@@ -18,8 +18,9 @@ Vocabulary:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..graph import Graph
 
@@ -30,9 +31,27 @@ def align(n: int, a: int = ALIGN) -> int:
     return (n + a - 1) // a * a
 
 
+@dataclass(frozen=True, order=True)
+class Part:
+    """One tensor of a buffer: ``size`` bytes at ``rel`` bytes from the buffer's start, live ``first..last``."""
+
+    rel: int
+    size: int
+    first: int
+    last: int
+
+
 @dataclass
 class Buffer:
-    """One thing the arena must hold: a tensor group (``tensor >= 0``) or an op's scratch."""
+    """One thing the arena must hold: a tensor group (``tensor >= 0``) or an op's scratch.
+
+    A group's tensors sit at fixed offsets from one another (``member_offsets``):
+    0 for all of them when they share memory exactly (aliases, in place), or
+    apart where an op writes its output partly over its dying input (partial
+    overlap, see :mod:`mcuflow.planner.overlap`). ``parts`` are those tensors
+    with their own lifetimes, so a group only claims the bytes its live
+    tensors use at each step; ``size``/``first``/``last`` are its bounding box.
+    """
 
     key: str  # "t<first tensor of the group>" or "s<op index>"
     size: int
@@ -41,9 +60,28 @@ class Buffer:
     tensor: int = -1
     op: int = -1
     members: tuple[int, ...] = ()  # tensors sharing this buffer
+    parts: tuple[Part, ...] = ()  # empty: one part, the whole box
+    member_offsets: dict[int, int] = field(default_factory=dict)  # tensor -> byte offset in the buffer
 
-    def overlaps(self, other: "Buffer") -> bool:
+    def __post_init__(self) -> None:
+        if not self.parts:
+            self.parts = (Part(0, self.size, self.first, self.last),)
+
+    def overlaps(self, other: Buffer) -> bool:
         return self.first <= other.last and other.first <= self.last
+
+    def live_bytes(self, step: int) -> int:
+        """Bytes this buffer occupies at ``step``: the union of its live parts (overlapping bytes once)."""
+        spans = sorted((p.rel, p.rel + p.size) for p in self.parts if p.first <= step <= p.last)
+        total, end = 0, None
+        for a, b in spans:
+            if end is None or a >= end:
+                total += b - a
+                end = b
+            elif b > end:
+                total += b - end
+                end = b
+        return total
 
 
 @dataclass
@@ -59,11 +97,16 @@ class MemoryPlan:
     order: list[int] = field(default_factory=list)
     #: tensor index -> key of the buffer it lives in
     tensor_buffer: dict[int, str] = field(default_factory=dict)
-    #: op index -> the input tensor its output overwrites (in place / alias)
+    #: op index -> the input tensor its output overwrites (in place / alias / partial overlap)
     inplace: dict[int, int] = field(default_factory=dict)
+    #: op index -> (input, output, least input offset - output offset) where the output partly
+    #: overlaps its dying input (:mod:`mcuflow.planner.overlap`)
+    overlaps: dict[int, tuple[int, int, int]] = field(default_factory=dict)
 
     def tensor_offset(self, index: int) -> int:
-        return self.offsets[self.tensor_buffer.get(index, f"t{index}")]
+        key = self.tensor_buffer.get(index, f"t{index}")
+        b = self.buffers.get(key)
+        return self.offsets[key] + (b.member_offsets.get(index, 0) if b is not None else 0)
 
     def scratch_offset(self, op_index: int) -> int | None:
         return self.offsets.get(f"s{op_index}")
@@ -143,29 +186,39 @@ def tensor_ranges(graph: Graph, order: list[int]) -> dict[int, tuple[int, int]]:
 
 
 def make_buffers(graph: Graph, order: list[int], scratch: dict[int, int],
-                 groups: dict[int, int] | None = None) -> tuple[list[Buffer], dict[int, str]]:
-    """Buffers with their live ranges; ``groups`` maps a tensor to the tensor whose buffer it shares."""
+                 groups: dict[int, int] | None = None,
+                 rel: dict[int, int] | None = None) -> tuple[list[Buffer], dict[int, str]]:
+    """Buffers with their live ranges; ``groups`` maps a tensor to the tensor whose buffer it shares,
+    ``rel`` the byte offset of a tensor from that tensor (0 when absent: exact sharing)."""
     ranges = tensor_ranges(graph, order)
     groups = groups or {}
+    rel = rel or {}
     pos = {op_index: s for s, op_index in enumerate(order)}
 
-    def root(t: int) -> int:
+    def root(t: int) -> tuple[int, int]:
+        off = 0
         while t in groups:
+            off += rel.get(t, 0)
             t = groups[t]
-        return t
+        return t, off
 
-    members: dict[int, list[int]] = {}
+    members: dict[int, list[tuple[int, int]]] = {}
     for t in ranges:
-        members.setdefault(root(t), []).append(t)
+        r, off = root(t)
+        members.setdefault(r, []).append((t, off))
     bufs = []
     tensor_buffer = {}
     for r, ts in members.items():
         key = f"t{r}"
-        size = max(align(graph.tensors[t].nbytes) for t in ts)
-        first = min(ranges[t][0] for t in ts)
-        last = max(ranges[t][1] for t in ts)
-        bufs.append(Buffer(key, size, first, last, tensor=r, members=tuple(sorted(ts))))
-        for t in ts:
+        base = min(off for _, off in ts)
+        offs = {t: off - base for t, off in ts}
+        parts = tuple(sorted(Part(offs[t], align(graph.tensors[t].nbytes), ranges[t][0], ranges[t][1]) for t, _ in ts))
+        size = max(p.rel + p.size for p in parts)
+        first = min(p.first for p in parts)
+        last = max(p.last for p in parts)
+        bufs.append(Buffer(key, size, first, last, tensor=r, members=tuple(sorted(offs)), parts=parts,
+                           member_offsets=offs if any(offs.values()) else {}))
+        for t, _ in ts:
             tensor_buffer[t] = key
     for op, size in scratch.items():
         if size > 0 and op in pos:
@@ -179,11 +232,15 @@ def lifetimes(graph: Graph, scratch: dict[int, int], order: list[int] | None = N
 
 
 def step_live(bufs: list[Buffer], n_steps: int) -> list[int]:
-    """Live bytes at each step (indexed by step)."""
+    """Live bytes at each step (indexed by step); a buffer's overlapping parts count once."""
     live = [0] * n_steps
     for b in bufs:
-        for s in range(max(b.first, 0), min(b.last, n_steps - 1) + 1):
-            live[s] += b.size
+        if len(b.parts) == 1:
+            for s in range(max(b.first, 0), min(b.last, n_steps - 1) + 1):
+                live[s] += b.size
+        else:
+            for s in range(max(b.first, 0), min(b.last, n_steps - 1) + 1):
+                live[s] += b.live_bytes(s)
     return live
 
 
@@ -194,23 +251,39 @@ Placement = Callable[[list[Buffer]], dict[str, int]]
 
 def first_fit(bufs_in_order: list[Buffer], best_fit: bool = False) -> dict[str, int]:
     """Place buffers one by one at the lowest offset (or the tightest gap) free
-    of every already-placed buffer whose lifetime overlaps."""
+    of every already-placed buffer whose lifetime overlaps.
+
+    A buffer of several parts (a group with partial overlaps) needs each part
+    free of every placed part live at the same time, at its fixed offset.
+    """
     placed: list[tuple[int, Buffer]] = []
     offsets: dict[str, int] = {}
     for b in bufs_in_order:
-        conflicts = sorted(((off, o) for off, o in placed if o.overlaps(b)), key=lambda p: (p[0], p[1].key))
-        off, chosen, chosen_gap = 0, None, None
-        for c_off, c in conflicts:
-            if off + b.size <= c_off:
+        # offsets x forbidden by a placed part q for a part p of b: lo < x < hi
+        forbidden = []
+        single = len(b.parts) == 1
+        for off, o in placed:
+            if not o.overlaps(b):
+                continue
+            if single and len(o.parts) == 1:
+                forbidden.append((off - b.size, off + o.size))
+                continue
+            for q in o.parts:
+                for p in b.parts:
+                    if p.first <= q.last and q.first <= p.last:
+                        forbidden.append((off + q.rel - p.rel - p.size, off + q.rel + q.size - p.rel))
+        forbidden.sort()
+        x, chosen, chosen_gap = 0, None, None
+        for lo, hi in forbidden:
+            if x <= lo:
                 if not best_fit:
-                    chosen = off
+                    chosen = x
                     break
-                gap = c_off - off
-                if chosen is None or gap < chosen_gap:
-                    chosen, chosen_gap = off, gap
-            off = max(off, c_off + c.size)
+                if chosen is None or lo - x < chosen_gap:
+                    chosen, chosen_gap = x, lo - x
+            x = max(x, hi)
         if chosen is None:
-            chosen = off
+            chosen = x
         offsets[b.key] = chosen
         placed.append((chosen, b))
     return offsets
@@ -231,9 +304,12 @@ def check_placement(bufs: list[Buffer], offsets: dict[str, int]) -> None:
         for b in bufs[i + 1:]:
             if a.overlaps(b):
                 oa, ob = offsets[a.key], offsets[b.key]
-                if oa < ob + b.size and ob < oa + a.size:
-                    raise AssertionError(f"buffers {a.key} and {b.key} overlap in time and space")
-        if offsets[a.key] % ALIGN:
+                for p in a.parts:
+                    for q in b.parts:
+                        if (p.first <= q.last and q.first <= p.last and oa + p.rel < ob + q.rel + q.size
+                                and ob + q.rel < oa + p.rel + p.size):
+                            raise AssertionError(f"buffers {a.key} and {b.key} overlap in time and space")
+        if offsets[a.key] % ALIGN or offsets[a.key] < 0:
             raise AssertionError(f"buffer {a.key} at unaligned offset {offsets[a.key]}")
 
 
@@ -247,17 +323,23 @@ class Strategy(Protocol):
 
 
 def build_plan(name: str, graph: Graph, order: list[int], scratch: dict[int, int], groups: dict[int, int],
-               inplace: dict[int, int], placement: Placement, notes: list[str] | None = None) -> MemoryPlan:
+               inplace: dict[int, int], placement: Placement, notes: list[str] | None = None,
+               rel: dict[int, int] | None = None,
+               overlaps: dict[int, tuple[int, int, int]] | None = None) -> MemoryPlan:
     """Buffers from (order, sharing decisions), placed by ``placement``."""
-    bufs, tensor_buffer = make_buffers(graph, order, scratch, groups)
+    bufs, tensor_buffer = make_buffers(graph, order, scratch, groups, rel)
     offsets = placement(bufs)
     check_placement(bufs, offsets)
     live_by_step = step_live(bufs, len(order))
     live = [0] * (max((op.index for op in graph.ops), default=-1) + 1)  # by op index (passes may drop ops)
     for s, op_index in enumerate(order):
         live[op_index] = live_by_step[s]
-    return MemoryPlan(name, arena_of(bufs, offsets), offsets, {b.key: b for b in bufs}, live,
-                      list(notes or []), list(order), tensor_buffer, dict(inplace))
+    plan = MemoryPlan(name, arena_of(bufs, offsets), offsets, {b.key: b for b in bufs}, live,
+                      list(notes or []), list(order), tensor_buffer, dict(inplace), dict(overlaps or {}))
+    from .overlap import check_overlaps
+
+    check_overlaps(graph, plan)
+    return plan
 
 
 def greedy_strategy(graph: Graph, scratch: dict[int, int], order: list[int] | None = None) -> MemoryPlan:

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass, field
 
 from ..graph import Graph, Op
+from .overlap import overlap_distance, overlap_scratch
 from .plan import (
     STRATEGIES,
     Buffer,
@@ -67,20 +69,41 @@ def depthwise_inplace_scratch(graph: Graph, op: Op) -> int:
     return int(y.shape[0] * y.shape[1] * y.shape[2])
 
 
+@dataclass
+class Sharing:
+    """Which tensors share memory, and how."""
+
+    groups: dict[int, int]  # tensor -> tensor whose buffer it shares
+    inplace: dict[int, int]  # op -> the input its output overwrites
+    scratch: dict[int, int]  # scratch sizes, in-place depthwise buffers added
+    rel: dict[int, int] = field(default_factory=dict)  # tensor -> byte offset from groups[tensor] (0 if absent)
+    overlaps: dict[int, tuple[int, int, int]] = field(default_factory=dict)  # op -> (input, output, distance)
+
+
 def decide_sharing(graph: Graph, order: list[int], scratch: dict[int, int], elementwise: bool = True,
                    depthwise: bool | set[int] = True) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
-    """Which tensors share a buffer. Returns (groups: tensor -> tensor it shares with,
-    inplace: op -> overwritten input, scratch with in-place depthwise buffers added).
+    """(groups, inplace, scratch) of :func:`share` without partial overlaps."""
+    sh = share(graph, order, scratch, elementwise, depthwise, overlap=False)
+    return sh.groups, sh.inplace, sh.scratch
+
+
+def share(graph: Graph, order: list[int], scratch: dict[int, int], elementwise: bool = True,
+          depthwise: bool | set[int] = True, overlap: bool | set[int] = True) -> Sharing:
+    """Which tensors share a buffer, which ops run in place, which overlap partly.
 
     An op may overwrite input 0 only when no tensor of that input's buffer is
     read after the op (nor is a graph output), so nothing still needed is lost.
+    ``depthwise``/``overlap``: True for every op that can, or the op indices
+    allowed to (in-place depthwise; partial overlap, :mod:`.overlap`).
     """
     ranges = tensor_ranges(graph, order)
     by_index = {op.index: op for op in graph.ops}
     parent: dict[int, int] = {}
+    rel: dict[int, int] = {}
     last: dict[int, int] = {t: r[1] for t, r in ranges.items()}
     size: dict[int, int] = {t: align(graph.tensors[t].nbytes) for t in ranges}
     inplace: dict[int, int] = {}
+    overlaps: dict[int, tuple[int, int, int]] = {}
     scratch = dict(scratch)
 
     def root(t: int) -> int:
@@ -88,11 +111,17 @@ def decide_sharing(graph: Graph, order: list[int], scratch: dict[int, int], elem
             t = parent[t]
         return t
 
-    def join(out: int, into: int) -> None:
+    def join(out: int, into: int, offset: int = 0) -> None:
+        # ``out`` lives ``offset`` bytes from ``into`` (which may itself sit off its root)
         r = root(into)
-        parent[out] = r
+        parent[out] = into
+        if offset:
+            rel[out] = offset
         last[r] = max(last[r], last[out])
         size[r] = max(size[r], size[out])
+
+    def allowed(flag: bool | set[int], op_index: int) -> bool:
+        return flag is True or bool(flag and op_index in flag)
 
     outputs = set(graph.outputs)
     inputs = set(graph.inputs)
@@ -118,13 +147,26 @@ def decide_sharing(graph: Graph, order: list[int], scratch: dict[int, int], elem
                 join(out, t)
                 inplace[op.index] = t
             continue
-        if op.type == "DEPTHWISE_CONV_2D" and (depthwise is True or (depthwise and op.index in depthwise)):
+        if op.type == "DEPTHWISE_CONV_2D" and allowed(depthwise, op.index):
             buf = depthwise_inplace_scratch(graph, op)
             if buf and align(ot.nbytes) <= size[r] and out not in outputs:
                 join(out, t)
                 inplace[op.index] = t
                 scratch[op.index] = buf
-    return parent, inplace, scratch
+            continue
+        if allowed(overlap, op.index):
+            d = overlap_distance(graph, op)
+            if d is not None:
+                join(out, t, -d)  # the output starts d bytes below its input
+                inplace[op.index] = t
+                overlaps[op.index] = (t, out, d)
+                scratch[op.index] = max(scratch.get(op.index, 0), overlap_scratch(graph, op))
+    return Sharing(parent, inplace, scratch, rel, overlaps)
+
+
+def overlap_candidates(graph: Graph, order: list[int], scratch: dict[int, int]) -> set[int]:
+    """Ops whose output could partly overlap their dying input in this order."""
+    return set(share(graph, order, scratch, overlap=True).overlaps)
 
 
 # -- placement search ----------------------------------------------------------------
@@ -204,9 +246,10 @@ def _lower_bound(bufs: list[Buffer], n_steps: int) -> int:
     return max(step_live(bufs, n_steps), default=0)
 
 
-def _quick_arena(graph: Graph, order: list[int], scratch: dict[int, int], depthwise) -> tuple[int, int]:
-    groups, _, sc = decide_sharing(graph, order, scratch, depthwise=depthwise)
-    bufs, _ = make_buffers(graph, order, sc, groups)
+def _quick_arena(graph: Graph, order: list[int], scratch: dict[int, int], depthwise,
+                 overlap: bool | set[int] = False) -> tuple[int, int]:
+    sh = share(graph, order, scratch, depthwise=depthwise, overlap=overlap)
+    bufs, _ = make_buffers(graph, order, sh.scratch, sh.groups, sh.rel)
     lb = _lower_bound(bufs, len(order))
     best = min(arena_of(bufs, first_fit(o, bf)) for o in _heuristic_orders(bufs) for bf in (False, True))
     return best, lb
@@ -269,31 +312,76 @@ def inplace_strategy(graph: Graph, scratch: dict[int, int], order: list[int] | N
     return build_plan("inplace", graph, order, sc, groups, inplace, greedy_by_size)
 
 
-def _plan_for_order(graph: Graph, order: list[int], scratch: dict[int, int], budget_s: float) -> MemoryPlan:
-    # Depthwise in place costs a copy of every output channel: keep it only where it lowers the arena.
-    by_index = {op.index: op for op in graph.ops}
-    dw = {i for i in decide_sharing(graph, order, scratch)[1] if by_index[i].type == "DEPTHWISE_CONV_2D"}
-    best, _ = _quick_arena(graph, order, scratch, dw)
-    for i in sorted(dw):
-        trial = dw - {i}
-        a, _ = _quick_arena(graph, order, scratch, trial)
+def _prune(graph: Graph, order: list[int], scratch: dict[int, int], dw: set[int], ov: set[int],
+           deadline: float) -> tuple[set[int], set[int]]:
+    """Drop in-place depthwise ops (each costs a copy per channel) and partial overlaps that do not
+    lower the arena."""
+    best, _ = _quick_arena(graph, order, scratch, dw, ov)
+    for kind, i in [("dw", i) for i in sorted(dw)] + [("ov", i) for i in sorted(ov)]:
+        if time.monotonic() > deadline:
+            break
+        tdw, tov = (dw - {i}, ov) if kind == "dw" else (dw, ov - {i})
+        a, _ = _quick_arena(graph, order, scratch, tdw, tov)
         if a <= best:
-            dw, best = trial, a
-    groups, inplace, sc = decide_sharing(graph, order, scratch, depthwise=dw)
-    bufs, _ = make_buffers(graph, order, sc, groups)
+            dw, ov, best = tdw, tov, a
+    return dw, ov
+
+
+def _choose_overlaps(graph: Graph, order: list[int], scratch: dict[int, int], dw: set[int], candidates: set[int],
+                     deadline: float) -> set[int]:
+    """Partial overlaps worth having, added one at a time from the busiest step down.
+
+    Each overlap ties its output to its input at a fixed distance, and chains of
+    them drift apart (every output sits below its input), which can make the
+    group impossible to pack: so an overlap is kept only where it does not
+    raise the arena or the lower bound of the heuristic placements.
+    """
+    if not candidates:
+        return set()
+    sh = share(graph, order, scratch, depthwise=dw, overlap=False)
+    bufs, _ = make_buffers(graph, order, sh.scratch, sh.groups, sh.rel)
+    live = step_live(bufs, len(order))
+    pos = {op_index: s for s, op_index in enumerate(order)}
+    ov: set[int] = set()
+    cur = _quick_arena(graph, order, scratch, dw, ov)
+    for i in sorted(candidates, key=lambda i: (-live[pos[i]], pos[i])):
+        if time.monotonic() > deadline:
+            break
+        trial = _quick_arena(graph, order, scratch, dw, ov | {i})
+        if trial[0] <= cur[0] and trial[1] <= cur[1]:
+            ov, cur = ov | {i}, trial
+    return ov
+
+
+def _plan_for_order(graph: Graph, order: list[int], scratch: dict[int, int], budget_s: float,
+                    overlap: bool = True, name: str = "mcuflow") -> MemoryPlan:
+    by_index = {op.index: op for op in graph.ops}
+    full = share(graph, order, scratch, overlap=overlap)
+    dw = {i for i in full.inplace if by_index[i].type == "DEPTHWISE_CONV_2D"}
+    # The choices compare heuristic placements only. Overlaps are chosen with every depthwise op in
+    # place (together they lower the busiest steps), then both are pruned back to what pays.
+    t = max(1.0, 4 * budget_s)
+    ov = _choose_overlaps(graph, order, scratch, dw, set(full.overlaps), time.monotonic() + t)
+    dw, ov = _prune(graph, order, scratch, dw, ov, time.monotonic() + t)
+    sh = share(graph, order, scratch, depthwise=dw, overlap=ov)
+    bufs, _ = make_buffers(graph, order, sh.scratch, sh.groups, sh.rel)
     lb = _lower_bound(bufs, len(order))
     notes = [f"in-place depthwise on ops {sorted(dw)}"] if dw else []
-    return build_plan("mcuflow", graph, order, sc, groups, inplace,
-                      lambda b: search_placement(b, lb, budget_s), notes)
+    if sh.overlaps:
+        notes.append(f"output partly over the dying input on ops {sorted(sh.overlaps)}")
+    return build_plan(name, graph, order, sh.scratch, sh.groups, sh.inplace,
+                      lambda b: search_placement(b, lb, budget_s), notes, sh.rel, sh.overlaps)
 
 
 def mcuflow_strategy(graph: Graph, scratch: dict[int, int], order: list[int] | None = None,
-                     budget_s: float = 0.3) -> MemoryPlan:
-    """Ours: sharing + placement search + (when no order is given) execution-order choice."""
+                     budget_s: float = 0.3, overlap: bool = True) -> MemoryPlan:
+    """Ours: sharing (partial overlaps included) + placement search + (when no order is given)
+    execution-order choice."""
     orders = [execution_positions(graph, order)] if order is not None else candidate_orders(graph)
     best: MemoryPlan | None = None
+    name = "mcuflow" if overlap else "mcuflow-no-overlap"
     for o in orders:
-        p = _plan_for_order(graph, o, scratch, budget_s)
+        p = _plan_for_order(graph, o, scratch, budget_s, overlap, name)
         if best is None or p.arena_bytes < best.arena_bytes:
             best = p
         if best.arena_bytes <= best.lower_bound:
@@ -301,5 +389,11 @@ def mcuflow_strategy(graph: Graph, scratch: dict[int, int], order: list[int] | N
     return best
 
 
+def mcuflow_no_overlap_strategy(graph: Graph, scratch: dict[int, int], order: list[int] | None = None) -> MemoryPlan:
+    """``mcuflow`` without partial overlaps (outputs never share bytes with a differently sized input)."""
+    return mcuflow_strategy(graph, scratch, order, overlap=False)
+
+
 STRATEGIES["inplace"] = inplace_strategy
 STRATEGIES["mcuflow"] = mcuflow_strategy
+STRATEGIES["mcuflow-no-overlap"] = mcuflow_no_overlap_strategy

@@ -33,6 +33,24 @@
 extern "C" {
 #endif
 
+/**
+ * Promise of the kernels that change the element size between a float and a
+ * byte (te_quantize_f32_s8(), te_dequantize_s8_f32(), te_dequantize_u8_f32()),
+ * portable and any faster variant alike, that lets
+ * the memory planner write the output partly over the input: elements are
+ * processed in increasing order, in groups of at most this many elements, and
+ * no input element of an earlier group is read after a later group's output is
+ * written. With `a` input and `b` output bytes per element and `n` elements,
+ * the output may then start `d = input - output` bytes below the input when
+ * `d >= max(G * b, n * b - (n - G) * a)` (G = this value, n >= G): a shrinking
+ * kernel (QUANTIZE float -> int8) writes at the head of its input, a widening
+ * one (DEQUANTIZE int8 -> float) reads its input from the tail of its output.
+ * The byte side is a character type, which C lets alias the floats, so the
+ * compiler cannot move a read past a write either; the int16 kernels make no
+ * such promise (strict aliasing would let the compiler reorder them).
+ */
+#define TE_ELEMENTWISE_ELEMENTS_IN_FLIGHT 1
+
 /** Highest rank te_add_broadcast_s8() and te_mul_broadcast_s8() accept (TF Lite Micro's 6D). */
 #define TE_ELEMENTWISE_MAX_DIMS 6
 
@@ -275,7 +293,8 @@ te_status te_hard_swish_s8_make_lut(float input_scale, int32_t input_zero_point,
  * @param[in]  zero_point Output zero point, [-128, 127].
  * @param[in]  size       Number of elements, >= 0.
  * @param[in]  input      Input, `size` floats.
- * @param[out] output     Output, `size` values; may start at the address of `input`.
+ * @param[out] output     Output, `size` values; may start at the address of `input`, or below it
+ *                        (see ::TE_ELEMENTWISE_ELEMENTS_IN_FLIGHT).
  * @return ::TE_OK or ::TE_ERR_ARG.
  */
 te_status te_quantize_f32_s8(float scale, int32_t zero_point, int32_t size, const float *input, int8_t *output);
@@ -301,7 +320,8 @@ te_status te_quantize_f32_s16(float scale, int32_t zero_point, int32_t size, con
  * @param[in]  zero_point Input zero point.
  * @param[in]  size       Number of elements, >= 0.
  * @param[in]  input      Input, `size` values.
- * @param[out] output     Output, `size` floats; must not overlap `input`.
+ * @param[out] output     Output, `size` floats; must not overlap `input`, except as
+ *                        ::TE_ELEMENTWISE_ELEMENTS_IN_FLIGHT allows (input at the tail).
  * @return ::TE_OK or ::TE_ERR_ARG.
  */
 te_status te_dequantize_s8_f32(float scale, int32_t zero_point, int32_t size, const int8_t *input, float *output);
@@ -324,7 +344,8 @@ te_status te_dequantize_s16_f32(float scale, int32_t zero_point, int32_t size, c
  * @param[in] zero_point Input zero point.
  * @param[in] size Elements, >= 0.
  * @param[in] input Input values.
- * @param[out] output Output floats; must not overlap `input`.
+ * @param[out] output Output floats; must not overlap `input`, except as
+ *                    ::TE_ELEMENTWISE_ELEMENTS_IN_FLIGHT allows (input at the tail).
  * @return ::TE_OK or ::TE_ERR_ARG.
  */
 te_status te_dequantize_u8_f32(float scale, int32_t zero_point, int32_t size, const uint8_t *input,

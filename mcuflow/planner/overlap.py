@@ -1,0 +1,150 @@
+"""Partial overlap: an op's output written partly over its dying input.
+
+Some kernels read their input and write their output front to back, one
+*unit* at a time (a pixel of a 1x1 convolution, an element of QUANTIZE or
+DEQUANTIZE), so the output may start below the input and run over the part
+of it already consumed. The kernels promise (``te_conv.h``:
+``TE_POINTWISE_PIXELS_IN_FLIGHT``; ``te_elementwise.h``:
+``TE_ELEMENTWISE_ELEMENTS_IN_FLIGHT``) that they work on groups of at most
+``G`` consecutive units in increasing order, and never read a unit of an
+earlier group again. Nothing is promised about the order of reads and
+writes inside a group.
+
+So when any byte of output unit ``p`` is written, input units ``p - G + 1``
+and later may still be read (``p`` and before are complete: its group
+started at ``p - G + 1`` or later). With the input at byte ``I``, the
+output at ``O``, ``a`` input and ``b`` output bytes per unit and ``P``
+units, output unit ``p`` (bytes ``O + p*b .. O + (p+1)*b``) must end before
+the first unit still to be read::
+
+    O + (p + 1) * b <= I + max(p - G + 1, 0) * a      for every p in [0, P)
+
+The right side minus the left is piecewise linear in ``p``, so the least
+safe distance ``I - O`` is its value at one of the two corners::
+
+    I - O >= max(min(G, P) * b, P * b - max(P - G, 0) * a)
+
+An expanding op (``b > a``: a 1x1 expand conv, DEQUANTIZE int8 -> float)
+then has its input at the tail of its output, sticking out by ``G`` input
+units; a shrinking one (project conv, QUANTIZE float -> int8) writes its
+output at the head of its input, starting ``G`` output units below it.
+Either way the pair needs ``max(out, I - O + in)`` bytes instead of
+``out + in``. The planner keeps ``I - O`` at this bound rounded up to the
+arena alignment (:func:`overlap_distance`); :func:`check_overlaps` re-checks
+a finished plan against the inequality itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import Graph, Op
+from .plan import align
+
+#: groups of output pixels a 1x1 stride-1 CONV_2D kernel works on (te_conv.h)
+POINTWISE_PIXELS_IN_FLIGHT = 2
+#: groups of elements QUANTIZE / DEQUANTIZE kernels work on (te_elementwise.h)
+ELEMENTWISE_ELEMENTS_IN_FLIGHT = 1
+
+
+def min_distance(units: int, in_unit: int, out_unit: int, in_flight: int) -> int:
+    """Least ``input offset - output offset`` (bytes) for which no unit still to be read is overwritten."""
+    if units <= 0:
+        return 0
+    g = max(1, in_flight)
+    return max(min(g, units) * out_unit, units * out_unit - max(units - g, 0) * in_unit)
+
+
+def is_safe(distance: int, units: int, in_unit: int, out_unit: int, in_flight: int) -> bool:
+    """The inequality itself, unit by unit (tests check :func:`min_distance` against it)."""
+    g = max(1, in_flight)
+    p = np.arange(units, dtype=np.int64)
+    return bool(np.all((p + 1) * out_unit <= distance + np.maximum(p - g + 1, 0) * in_unit))
+
+
+def pointwise_units(graph: Graph, op: Op) -> tuple[int, int, int, int] | None:
+    """(units, input bytes per unit, output bytes per unit, units in flight) of an op that may
+    write its output over its dying input, or None."""
+    if not op.inputs or len(op.outputs) != 1 or op.inputs[0] < 0:
+        return None
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if x.is_const:
+        return None
+    if op.type == "CONV_2D":
+        return _conv1x1_units(graph, op)
+    if op.type == "QUANTIZE" and x.dtype == "float32" and y.dtype == "int8" and x.size == y.size:
+        return x.size, 4, 1, ELEMENTWISE_ELEMENTS_IN_FLIGHT
+    if op.type == "DEQUANTIZE" and x.dtype == "int8" and y.dtype == "float32" and x.size == y.size:
+        return x.size, 1, 4, ELEMENTWISE_ELEMENTS_IN_FLIGHT
+    return None
+
+
+def _conv1x1_units(graph: Graph, op: Op) -> tuple[int, int, int, int] | None:
+    if len(op.inputs) < 2 or op.inputs[1] < 0:
+        return None
+    x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    if x.dtype != "int8" or y.dtype != "int8" or len(x.shape) != 4 or len(y.shape) != 4 or len(w.shape) != 4:
+        return None
+    if tuple(w.shape[1:3]) != (1, 1) or w.shape[3] != x.shape[3] or w.shape[0] != y.shape[3]:
+        return None  # not 1x1, or grouped
+    if tuple(x.shape[:3]) != tuple(y.shape[:3]):
+        return None
+    if any(int(op.opt(k, 1) or 1) != 1 for k in ("stride_h", "stride_w", "dilation_h_factor", "dilation_w_factor")):
+        return None
+    if any(i >= 0 and not graph.tensors[i].is_const for i in op.inputs[1:]):
+        return None
+    n, h, wd, c = (int(d) for d in x.shape)
+    return n * h * wd, c, int(y.shape[3]), POINTWISE_PIXELS_IN_FLIGHT
+
+
+def overlap_scratch(graph: Graph, op: Op) -> int:
+    """Scratch bytes the kernel needs when its output overlaps its input: a pointwise conv copies the
+    input pixels of the group in flight aside first (te_conv.h); the element-wise kernels need none."""
+    if op.type == "CONV_2D":
+        return POINTWISE_PIXELS_IN_FLIGHT * int(graph.tensors[op.inputs[0]].shape[-1])
+    return 0
+
+
+def overlap_distance(graph: Graph, op: Op) -> int | None:
+    """Aligned ``input offset - output offset`` for writing ``op``'s output over its dying input,
+    or None when the op cannot, or when overlapping saves nothing."""
+    u = pointwise_units(graph, op)
+    if u is None:
+        return None
+    d = align(min_distance(*u))
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    xs, ys = align(x.nbytes), align(y.nbytes)
+    if max(ys, d + xs) >= xs + ys:
+        return None
+    return d
+
+
+def check_overlaps(graph: Graph, plan) -> None:
+    """Raise if an op's input and output share bytes without a reason the kernels allow.
+
+    Allowed: the same address where the plan says in place (aliases, in-place
+    kernels, in-place depthwise), or a partial overlap at a distance that
+    satisfies the kernel's in-flight inequality. Anything else is a planner bug.
+    """
+    for op in graph.ops:
+        for t_out in op.outputs:
+            if t_out < 0 or t_out not in plan.tensor_buffer:
+                continue
+            o = plan.tensor_offset(t_out)
+            ob = graph.tensors[t_out].nbytes
+            for t_in in op.inputs:
+                if t_in < 0 or graph.tensors[t_in].is_const or t_in not in plan.tensor_buffer or t_in == t_out:
+                    continue
+                i = plan.tensor_offset(t_in)
+                ib = graph.tensors[t_in].nbytes
+                if not (i < o + ob and o < i + ib):
+                    continue
+                if i == o and plan.inplace.get(op.index) is not None:
+                    continue
+                ov = plan.overlaps.get(op.index)
+                if ov is not None and ov[0] == t_in and ov[1] == t_out:
+                    u = pointwise_units(graph, op)
+                    if u is not None and is_safe(i - o, *u):
+                        continue
+                raise AssertionError(f"op {op.index} ({op.type}): output tensor {t_out} at {o} overlaps "
+                                     f"input tensor {t_in} at {i} unsafely")
