@@ -37,6 +37,26 @@ static uint32_t last_stack;
 static uint32_t invocations;
 static uint8_t last_guards_ok = 1;
 
+#ifndef MODEL_PROFILE_MAX
+#define MODEL_PROFILE_MAX 256
+#endif
+static uint64_t profile_t0;
+static uint32_t profile_count;
+static uint16_t profile_op[MODEL_PROFILE_MAX];
+static uint32_t profile_ticks[MODEL_PROFILE_MAX]; /* ticks since the previous reading */
+
+/* Hook of the generated model in MODEL_PROFILE builds: called after every op. */
+void model_profile(int op_index)
+{
+    const uint64_t now = board_counter_read();
+    if (profile_count < MODEL_PROFILE_MAX) {
+        profile_op[profile_count] = (uint16_t)op_index;
+        profile_ticks[profile_count] = (uint32_t)(now - profile_t0);
+        profile_count++;
+    }
+    profile_t0 = board_counter_read(); /* the reading itself is not charged to the next op */
+}
+
 static uint32_t info_payload(uint8_t *p)
 {
     static const char hash[] = MODEL_HASH;
@@ -123,6 +143,8 @@ static void handle_invoke(const frame_t *f)
         return;
     }
     stack_paint();
+    profile_count = 0;
+    profile_t0 = board_counter_read();
     uint64_t t0 = board_counter_read();
     te_status st = model_invoke();
     uint64_t t1 = board_counter_read();
@@ -215,6 +237,20 @@ static void handle(const frame_t *f)
         resp[28] = (uint8_t)(model_guards_intact() ? 1 : 0);
         resp[29] = resp[30] = resp[31] = 0;
         proto_send(MSG_STATS | MSG_RESPONSE, f->seq, resp, 32);
+        break;
+    }
+    case MSG_PROFILE: {
+        /* request: u16 first entry; response: session, u16 total, u16 n, n x (u16 op, u32 ticks) */
+        uint32_t first = f->len >= 2u ? get_u16(f->payload) : 0u;
+        uint32_t n = 0;
+        put_u32(resp, session);
+        put_u16(resp + 4, profile_count);
+        for (uint32_t k = first; k < profile_count && 8u + 6u * (n + 1u) <= PROTO_MAX_PAYLOAD; k++, n++) {
+            put_u16(resp + 8 + 6 * n, profile_op[k]);
+            put_u32(resp + 10 + 6 * n, profile_ticks[k]);
+        }
+        put_u16(resp + 6, n);
+        proto_send(MSG_PROFILE | MSG_RESPONSE, f->seq, resp, (uint16_t)(8u + 6u * n));
         break;
     }
     default:

@@ -25,6 +25,7 @@ enum {
     MSG_INVOKE = 0x03,
     MSG_GET_OUTPUT = 0x04,
     MSG_STATS = 0x05,
+    MSG_PROFILE = 0x06, /* per-op counter readings of the last invoke (MODEL_PROFILE builds) */
     MSG_RESPONSE = 0x80, /* a response's type is the request's | MSG_RESPONSE */
     MSG_BOOT = 0xB0,     /* unsolicited, once after every reset */
     MSG_ERROR = 0xEE,

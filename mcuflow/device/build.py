@@ -103,12 +103,14 @@ def _headers(dirs: list[Path]) -> list[Path]:
     return out
 
 
-def build_firmware(model_dir: Path | str, board: Board, build_dir: Path | str | None = None) -> Firmware:
+def build_firmware(model_dir: Path | str, board: Board, build_dir: Path | str | None = None,
+                   extra_cflags: list[str] | tuple[str, ...] = ()) -> Firmware:
     """Compile firmware + TinyEngine + the generated model in ``model_dir``; link for ``board``.
 
     The link uses the board's linker script, which carries the real chip's
     SRAM/flash sizes: a model too big for the board fails here with ld's
     byte count (callers check the report first with boards.check_fit).
+    ``extra_cflags`` (e.g. ``-DMODEL_PROFILE``, ``-DTE_FORCE_PORTABLE``) go to every compile.
     """
     if not have_toolchain():
         raise BuildError(f"{GCC} not found on PATH (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")
@@ -120,7 +122,7 @@ def build_firmware(model_dir: Path | str, board: Board, build_dir: Path | str | 
 
     inc_dirs = [FIRMWARE / "boards" / "common", FIRMWARE / "app", model_dir, TINYENGINE / "include", TINYENGINE / "src"]
     includes = [f"-I{d}" for d in inc_dirs]
-    cflags = board_cflags(board)
+    cflags = board_cflags(board) + list(extra_cflags)
     lib_digest = _digest(_headers([TINYENGINE]))
     all_digest = _digest(_headers(inc_dirs))
 

@@ -43,6 +43,8 @@ class DeviceResult:
     model_hash: str = ""
     clock_hz: int = 0
     retransmits: int = 0
+    #: (op index, ticks) after every op, from a MODEL_PROFILE firmware
+    profile: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def latency_ms(self) -> float:
@@ -206,11 +208,13 @@ def prepare_model(model, board: Board, out_dir: Path | str | None = None) -> Pre
     return PreparedModel(d, report, graph)
 
 
-def build_for(model, board: Board | str, out_dir: Path | str | None = None) -> tuple[PreparedModel, Firmware]:
+def build_for(model, board: Board | str, out_dir: Path | str | None = None,
+              extra_cflags: list[str] | tuple[str, ...] = ()) -> tuple[PreparedModel, Firmware]:
     board = get_board(board) if isinstance(board, str) else board
     pm = prepare_model(model, board, out_dir)
-    fw_dir = cache_dir() / "firmware" / board.name / hashlib.sha256(str(pm.model_dir).encode()).hexdigest()[:12]
-    return pm, build_firmware(pm.model_dir, board, fw_dir)
+    key = str(pm.model_dir) + " ".join(extra_cflags)
+    fw_dir = cache_dir() / "firmware" / board.name / hashlib.sha256(key.encode()).hexdigest()[:12]
+    return pm, build_firmware(pm.model_dir, board, fw_dir, extra_cflags=extra_cflags)
 
 
 def _to_bytes(x) -> bytes:
@@ -243,6 +247,7 @@ def run_firmware(
     timeout: float = 120.0,
     seed: int = 0,
     emulator: str = "qemu",
+    profile: bool = False,
 ) -> DeviceResult:
     """Run a built firmware: on the device at ``port``, else in ``emulator`` ("qemu" or "renode")."""
     board = fw.board
@@ -263,6 +268,7 @@ def run_firmware(
         try:
             in_arrays = _make_inputs(pm, sess.info, inputs, seed)
             outs, r = sess.run([_to_bytes(x) for x in in_arrays], timeout=timeout)
+            layers = read_profile(sess) if profile else []
         finally:
             sess.link.close()
     finally:
@@ -283,7 +289,20 @@ def run_firmware(
         model_hash=sess.info.model_hash,
         clock_hz=board.clock_hz,
         retransmits=sess.link.retransmits,
+        profile=layers,
     )
+
+
+def read_profile(sess: Session) -> list[tuple[int, int]]:
+    """(op index, ticks) of every op of the last invoke (a MODEL_PROFILE firmware; else empty)."""
+    out: list[tuple[int, int]] = []
+    while True:
+        p = sess.link.request(P.MSG_PROFILE, struct.pack("<H", len(out))).payload
+        total, n = struct.unpack_from("<HH", p, 4)
+        for k in range(n):
+            out.append(struct.unpack_from("<HI", p, 8 + 6 * k))
+        if n == 0 or len(out) >= total:
+            return out
 
 
 def _make_inputs(pm: PreparedModel, info: P.DeviceInfo, inputs, seed: int) -> list[np.ndarray]:

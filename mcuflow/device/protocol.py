@@ -21,6 +21,7 @@ MSG_SET_INPUT = 0x02
 MSG_INVOKE = 0x03
 MSG_GET_OUTPUT = 0x04
 MSG_STATS = 0x05
+MSG_PROFILE = 0x06  # per-op counter readings of the last invoke (MODEL_PROFILE firmware)
 MSG_RESPONSE = 0x80
 MSG_BOOT = 0xB0
 MSG_ERROR = 0xEE

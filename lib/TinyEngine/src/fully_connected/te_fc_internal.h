@@ -3,6 +3,45 @@
 #define TE_FC_INTERNAL_H
 
 #include "../convolution/te_conv_internal.h"
+#include "../convolution/te_mac_dsp.h"
+
+/* Two outputs' dot products sharing each input load (SMLAD on int16 pairs where the DSP extension is). */
+static inline void te_fc_dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t in_off,
+                              int32_t w_off, int32_t *acc0, int32_t *acc1)
+{
+#if TE_DSP
+    te_dot_1x2_dsp(x, w0, w1, n, in_off, w_off, acc0, acc1);
+#else
+    if (w_off == 0) {
+        te_dot2_off(x, w0, w1, n, in_off, acc0, acc1);
+        return;
+    }
+    int32_t a0 = *acc0, a1 = *acc1;
+    for (int32_t i = 0; i < n; ++i) {
+        const int32_t xv = (int32_t)x[i] + in_off;
+        a0 += xv * ((int32_t)w0[i] + w_off);
+        a1 += xv * ((int32_t)w1[i] + w_off);
+    }
+    *acc0 = a0;
+    *acc1 = a1;
+#endif
+}
+
+static inline int32_t te_fc_dot(const int8_t *x, const int8_t *w, int32_t n, int32_t in_off, int32_t w_off)
+{
+#if TE_DSP
+    return te_dot_1x1_dsp(x, w, n, in_off, w_off, 0);
+#else
+    if (w_off == 0) {
+        return te_dot_off(x, w, n, in_off, 0);
+    }
+    int32_t acc = 0;
+    for (int32_t i = 0; i < n; ++i) {
+        acc += ((int32_t)x[i] + in_off) * ((int32_t)w[i] + w_off);
+    }
+    return acc;
+#endif
+}
 
 /* Elements of a te_dims read as one flat row (h * w * c); -1 if it would not fit int32. */
 static inline int32_t te_fc_row(const te_dims *d)

@@ -30,13 +30,13 @@ te_status te_fully_connected_per_channel_s8(te_context ctx, const te_fc_params *
         /* Two outputs share each input load. */
         for (; o + 2 <= out_f; o += 2) {
             int32_t acc0 = 0, acc1 = 0;
-            te_dot2_off(x, filter + (size_t)o * in_f, filter + (size_t)(o + 1) * in_f, in_f, in_off, &acc0, &acc1);
+            te_fc_dot2(x, filter + (size_t)o * in_f, filter + (size_t)(o + 1) * in_f, in_f, in_off, 0, &acc0, &acc1);
             output[o] = te_mac_finish(acc0, bias, o, quant->multiplier[o], quant->shift[o], out_off, act);
             output[o + 1] =
                 te_mac_finish(acc1, bias, o + 1, quant->multiplier[o + 1], quant->shift[o + 1], out_off, act);
         }
         if (o < out_f) {
-            const int32_t acc = te_dot_off(x, filter + (size_t)o * in_f, in_f, in_off, 0);
+            const int32_t acc = te_fc_dot(x, filter + (size_t)o * in_f, in_f, in_off, 0);
             output[o] = te_mac_finish(acc, bias, o, quant->multiplier[o], quant->shift[o], out_off, act);
         }
         output += out_f;

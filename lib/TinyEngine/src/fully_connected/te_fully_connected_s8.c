@@ -29,21 +29,16 @@ te_status te_fully_connected_s8(te_context ctx, const te_fc_params *params, cons
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *x = input + (size_t)b * in_f;
         int32_t o = 0;
-        if (w_off == 0) {
-            /* Symmetric weights (the norm): two outputs share each input load. */
-            for (; o + 2 <= out_f; o += 2) {
-                int32_t acc0 = 0, acc1 = 0;
-                te_dot2_off(x, filter + (size_t)o * in_f, filter + (size_t)(o + 1) * in_f, in_f, in_off, &acc0, &acc1);
-                output[o] = te_mac_finish(acc0, bias, o, mult, shift, out_off, act);
-                output[o + 1] = te_mac_finish(acc1, bias, o + 1, mult, shift, out_off, act);
-            }
+        /* Two outputs share each input load. */
+        for (; o + 2 <= out_f; o += 2) {
+            int32_t acc0 = 0, acc1 = 0;
+            te_fc_dot2(x, filter + (size_t)o * in_f, filter + (size_t)(o + 1) * in_f, in_f, in_off, w_off, &acc0,
+                       &acc1);
+            output[o] = te_mac_finish(acc0, bias, o, mult, shift, out_off, act);
+            output[o + 1] = te_mac_finish(acc1, bias, o + 1, mult, shift, out_off, act);
         }
-        for (; o < out_f; ++o) {
-            const int8_t *w = filter + (size_t)o * in_f;
-            int32_t acc = 0;
-            for (int32_t i = 0; i < in_f; ++i) {
-                acc += ((int32_t)x[i] + in_off) * ((int32_t)w[i] + w_off);
-            }
+        if (o < out_f) {
+            const int32_t acc = te_fc_dot(x, filter + (size_t)o * in_f, in_f, in_off, w_off);
             output[o] = te_mac_finish(acc, bias, o, mult, shift, out_off, act);
         }
         output += out_f;
