@@ -4,8 +4,10 @@ A strategy turns the graph, an execution order and per-op scratch sizes into a
 :class:`MemoryPlan`. Code generation only reads the plan (order, offsets,
 arena size), so strategies are swappable and comparable side by side, as TF
 Lite Micro's memory-planner interface allows. ``greedy`` is TF Lite Micro's
-baseline; ``mcuflow`` (the default) shares buffers in place and searches
-placements and execution orders (:mod:`.strategies`).
+baseline; ``mcuflow`` (the default) shares buffers in place, lets pointwise
+and float<->int8 conversion outputs partly overlap their dying inputs
+(:mod:`.overlap`), and searches placements and execution orders
+(:mod:`.strategies`); ``mcuflow-no-overlap`` is the same without overlaps.
 """
 
 from __future__ import annotations

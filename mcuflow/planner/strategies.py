@@ -10,7 +10,18 @@
   in-place depthwise; :mod:`mcuflow.planner.inplace_dw`), scratch that lives
   only for its own step.
 
-``mcuflow`` (the default): the same sharing, placed by a search over
+``mcuflow`` (the default) adds partial overlap (:mod:`mcuflow.planner.overlap`):
+a 1x1 stride-1 CONV_2D, QUANTIZE float32 -> int8 or DEQUANTIZE int8 -> float32
+whose input dies at the op writes its output over the part of the input
+already read, at the least distance the kernels' in-flight contract allows
+(an expand conv reads its input from the tail of its output, a project conv
+writes at the head of its input). Such a group of tensors is one buffer of
+several parts at fixed offsets, so each step counts the overlapped bytes once.
+Overlaps are added from the busiest step down where they do not raise the
+arena (chains of them drift apart and can pack worse), then pruned with the
+in-place depthwise choices. ``mcuflow-no-overlap`` is the same without them.
+
+Both ``mcuflow`` strategies: the same sharing, placed by a search over
 placement heuristics (first fit and best fit over several buffer orderings,
 then a seeded local search over the ordering when the lower bound is not yet
 reached), over which depthwise ops really need to run in place (each costs a
@@ -394,6 +405,16 @@ def mcuflow_no_overlap_strategy(graph: Graph, scratch: dict[int, int], order: li
     return mcuflow_strategy(graph, scratch, order, overlap=False)
 
 
+def overlap_all_strategy(graph: Graph, scratch: dict[int, int], order: list[int] | None = None) -> MemoryPlan:
+    """Every sharing decision taken, every partial overlap included, greedy placement: not the smallest
+    arena, but the plan that overlaps the most, so verification exercises every overlapping kernel."""
+    order = execution_positions(graph, order)
+    sh = share(graph, order, scratch, overlap=True)
+    return build_plan("overlap-all", graph, order, sh.scratch, sh.groups, sh.inplace, greedy_by_size,
+                      [f"output partly over the dying input on ops {sorted(sh.overlaps)}"], sh.rel, sh.overlaps)
+
+
 STRATEGIES["inplace"] = inplace_strategy
+STRATEGIES["overlap-all"] = overlap_all_strategy
 STRATEGIES["mcuflow"] = mcuflow_strategy
 STRATEGIES["mcuflow-no-overlap"] = mcuflow_no_overlap_strategy
