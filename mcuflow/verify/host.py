@@ -236,6 +236,35 @@ def _compare(what: str, graph: Graph, op_index: int, t_index: int, got: np.ndarr
     raise VerificationError(f"{what}: {where}, tensor {t_index} '{t.name}', input set {input_set}: {detail}")
 
 
+def _compare_one_input(graph: Graph, k: int, ref: dict, res, oracle: str, host: HostRun | None = None) -> int:
+    """Compare one input set op by op; the first op whose output differs is the one blamed.
+
+    With ``host``, the C trace is held to the reference and the C outputs to the
+    oracle; without, only the reference is held to the oracle. Returns how many
+    tensor comparisons were made.
+    """
+    count = 0
+    for op in graph.ops:
+        for t in op.outputs:
+            # A graph pass may fuse an op away (PAD into conv): its output never exists in C,
+            # so only the reference is held to the oracle there.
+            if host is not None and t in host.traces[k]:
+                _compare("generated C vs reference", graph, op.index, t, host.traces[k][t], ref[t], "C",
+                         "reference", k)
+                count += 1
+            if t in res.tensors and t not in graph.outputs:
+                _compare("reference vs oracle", graph, op.index, t, ref[t], res.tensors[t], "reference", oracle, k)
+                count += 1
+    for j, t in enumerate(graph.outputs):
+        prod = graph.producer(t)
+        pi = prod.index if prod else -1
+        _compare("reference vs oracle", graph, pi, t, ref[t], res.outputs[j], "reference", oracle, k)
+        if host is not None:
+            _compare("generated C vs oracle", graph, pi, t, host.outputs[k][j], res.outputs[j], "C", oracle, k)
+        count += 1 + (host is not None)
+    return count
+
+
 def check_reference(graph: Graph, model_bytes: bytes, inputs: list[list[np.ndarray]], oracle: str = "tflm",
                     intermediates: bool = True) -> int:
     """Compare the NumPy reference with the oracle (no C). Returns the number of tensors compared."""
@@ -243,18 +272,8 @@ def check_reference(graph: Graph, model_bytes: bytes, inputs: list[list[np.ndarr
     act = [t.index for t in graph.activation_tensors()]
     count = 0
     for k, one in enumerate(inputs):
-        ref = run_graph(graph, one)
         res = run_oracle(model_bytes, one, intermediates=intermediates, tensor_indices=act)
-        for op in graph.ops:
-            for t in op.outputs:
-                if t in res.tensors and t not in graph.outputs:
-                    _compare("reference vs oracle", graph, op.index, t, ref[t], res.tensors[t], "reference", oracle, k)
-                    count += 1
-        for j, t in enumerate(graph.outputs):
-            prod = graph.producer(t)
-            _compare("reference vs oracle", graph, prod.index if prod else -1, t, ref[t], res.outputs[j],
-                     "reference", oracle, k)
-            count += 1
+        count += _compare_one_input(graph, k, run_graph(graph, one), res, oracle)
     return count
 
 
@@ -280,24 +299,8 @@ def verify_model(source, n_inputs: int = 3, seed: int = 0, sanitize: bool = True
     act = [t.index for t in graph.activation_tensors()]
     compared = 0
     for k, one in enumerate(inputs):
-        ref = run_graph(graph, one)
         res = run_oracle(model_bytes, one, intermediates=intermediates, tensor_indices=act)
-        # Op by op: the first op whose output differs is the one to blame.
-        for op in graph.ops:
-            for t in op.outputs:
-                # A graph pass may fuse an op away (PAD into conv): its output never exists in C,
-                # so only the reference is held to the oracle there.
-                if t in host.traces[k]:
-                    _compare("generated C vs reference", graph, op.index, t, host.traces[k][t], ref[t], "C",
-                             "reference", k)
-                if t in res.tensors and t not in graph.outputs:
-                    _compare("reference vs oracle", graph, op.index, t, ref[t], res.tensors[t], "reference", oracle, k)
-                compared += 1
-        for j, t in enumerate(graph.outputs):
-            prod = graph.producer(t)
-            pi = prod.index if prod else -1
-            _compare("generated C vs oracle", graph, pi, t, host.outputs[k][j], res.outputs[j], "C", oracle, k)
-            compared += 1
+        compared += _compare_one_input(graph, k, run_graph(graph, one), res, oracle, host)
     return VerifyResult(len(inputs), len(graph.ops), compared, oracle)
 
 
