@@ -65,13 +65,12 @@ static te_status te_pointwise_s8(te_context ctx, int32_t n_pix, int32_t in_c, in
             memcpy(copy, x0, (size_t)n * in_c);
             x0 = copy;
         }
-        const int8_t *x1 = x0 + in_c;
         int8_t *out0 = output + (size_t)p * out_c;
 #if TE_DSP
-        te_matmul_rows_dsp(x0, x1, n, filter, in_c, out_c, in_off, bias, quant, out_off, act, out0, out0 + out_c);
+        te_matmul_rows_dsp(x0, n, filter, in_c, out_c, in_off, bias, quant, out_off, act, out0, out0 + out_c);
 #else
         for (int j = 0; j < n; ++j) {
-            const int8_t *x = j == 0 ? x0 : x1;
+            const int8_t *x = x0 + (size_t)j * in_c;
             int8_t *out = out0 + (size_t)j * out_c;
             int32_t oc = 0;
             for (; oc + 2 <= out_c; oc += 2) {
@@ -104,26 +103,30 @@ static void te_conv2d_dsp(te_context ctx, const te_conv_params *params, const te
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
     const int32_t k_len = k_h * k_w * in_c;
     const te_tile stride = params->stride, pad = params->padding;
-    const int direct = k_h == 1 && k_w == 1 && pad.h == 0 && pad.w == 0;
+    /* Unpadded 1x1 filters read pixels in place when the pair's second pixel is the next one in memory. */
+    const int direct = k_h == 1 && k_w == 1 && pad.h == 0 && pad.w == 0 && stride.w == 1;
     const int32_t per_image = out_h * out_w;
     const int32_t n_pix = input_dims->n * per_image;
     int8_t *rows = (int8_t *)ctx.buf;
     for (int32_t p = 0; p < n_pix; p += 2) {
         const int n = p + 1 < n_pix ? 2 : 1;
-        const int8_t *x[2] = {rows, rows + k_len};
+        const int8_t *x0 = rows;
+        const int contiguous = direct && n == 2 && (p + 1) % out_w != 0;
         for (int j = 0; j < n; ++j) {
             const int32_t q = p + j, b = q / per_image, oy = (q % per_image) / out_w, ox = q % out_w;
             const int8_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
-            const int32_t y0 = oy * stride.h - pad.h, x0 = ox * stride.w - pad.w;
-            if (direct) {
-                x[j] = in_batch + ((size_t)y0 * in_w + (size_t)x0) * in_c;
+            const int32_t y0 = oy * stride.h - pad.h, ix0 = ox * stride.w - pad.w;
+            if (contiguous || (direct && n == 1)) {
+                if (j == 0) {
+                    x0 = in_batch + ((size_t)y0 * in_w + (size_t)ix0) * in_c;
+                }
             } else {
-                te_im2col_row(in_batch, in_h, in_w, in_c, k_h, k_w, y0, x0, params->dilation, params->input_offset,
+                te_im2col_row(in_batch, in_h, in_w, in_c, k_h, k_w, y0, ix0, params->dilation, params->input_offset,
                               rows + (size_t)j * k_len);
             }
         }
         int8_t *out0 = output + (size_t)p * out_c;
-        te_matmul_rows_dsp(x[0], x[1], n, filter, k_len, out_c, params->input_offset, bias, quant,
+        te_matmul_rows_dsp(x0, n, filter, k_len, out_c, params->input_offset, bias, quant,
                            params->output_offset, params->activation, out0, out0 + out_c);
     }
 }

@@ -15,9 +15,19 @@
 
 #if TE_DSP
 
-/* Requantization constants of one output channel, hoisted out of pixel loops. */
+/*
+ * Requantization constants of one output channel, hoisted out of pixel
+ * loops, with te_rdbpot's rounding split into a mask and a rounding term:
+ * for e = right >= 1, round-half-away-from-zero of h / 2^e equals
+ * (h >> e) + (((h & mask) + 2^(e-1) - [h < 0]) >> e), the second sum taken
+ * in uint32 (it is in [0, 3 * 2^30)); for e = 0 both terms vanish.
+ * Multipliers TF Lite never makes (INT32_MIN, shifts below -31) take
+ * te_requantize itself.
+ */
 typedef struct {
     int32_t bias, multiplier, shift;
+    uint32_t left, right, mask, round, neg;
+    int slow;
 } te_chq;
 
 static inline te_chq te_chq_of(const int32_t *bias, const te_per_channel_quant *quant, int32_t c)
@@ -26,12 +36,31 @@ static inline te_chq te_chq_of(const int32_t *bias, const te_per_channel_quant *
     q.bias = te_bias_or0(bias, c);
     q.multiplier = quant->multiplier[c];
     q.shift = quant->shift[c];
+    q.left = q.shift > 0 ? (uint32_t)q.shift : 0u;
+    const int32_t right = q.shift > 0 ? 0 : -q.shift;
+    q.slow = q.multiplier == INT32_MIN || right > 31;
+    q.right = q.slow ? 0u : (uint32_t)right;
+    q.mask = (1u << q.right) - 1u;
+    q.round = q.right > 0 ? 1u << (q.right - 1u) : 0u;
+    q.neg = q.right > 0 ? 1u : 0u;
     return q;
 }
 
 static inline int8_t te_chq_out(int32_t acc, te_chq q, int32_t out_off, te_activation act)
 {
-    return te_mac_out((int32_t)((uint32_t)acc + (uint32_t)q.bias), q.multiplier, q.shift, out_off, act);
+    acc = (int32_t)((uint32_t)acc + (uint32_t)q.bias);
+    int32_t r;
+    if (q.slow) {
+        r = te_requantize(acc, q.multiplier, q.shift);
+    } else {
+        const int32_t s = (int32_t)((uint32_t)acc << q.left);
+        const int32_t h = (int32_t)(((int64_t)s * q.multiplier + (1LL << 30)) >> 31);
+        const uint32_t t = ((uint32_t)h & q.mask) + q.round - (((uint32_t)h >> 31) & q.neg);
+        r = (h >> q.right) + (int32_t)(t >> q.right);
+    }
+    int32_t out = (int32_t)((uint32_t)r + (uint32_t)out_off);
+    out = TE_CLAMP(out, act.min, act.max);
+    return (int8_t)out;
 }
 
 /* Four MACs of one int8 row word against two filter words: a0 += x.wa, a1 += x.wb. */
@@ -46,29 +75,32 @@ static inline int8_t te_chq_out(int32_t acc, te_chq q, int32_t out_off, te_activ
     } while (0)
 
 /*
- * The 2x2 block: rows x0 and x1 (K int8 each, e.g. two output pixels'
- * im2col columns or two input pixels of a 1x1 convolution) times filter rows
- * w0 and w1 (K int8 each). Sums only; offsets of x are added on the fly.
+ * The 2x2 block: rows x0 and x0 + k_len (K int8 each: two output pixels'
+ * im2col rows, or two neighbouring input pixels of a 1x1 convolution) times
+ * filter rows w0 and w0 + k_len. Sums only; the input offset is added on the
+ * fly. One stride for both pairs keeps every pointer of the loop in a register.
  */
-static inline void te_dot_2x2_dsp(const int8_t *x0, const int8_t *x1, const int8_t *w0, const int8_t *w1, int32_t k_len,
-                                  int32_t in_off, int32_t *acc)
+static inline void te_dot_2x2_dsp(const int8_t *x0, const int8_t *w0, int32_t k_len, int32_t in_off, int32_t *acc)
 {
     const uint32_t offp = te_dup16(in_off);
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-    int32_t k = 0;
-    for (; k + 4 <= k_len; k += 4) {
-        const uint32_t wa = te_ld4(w0 + k), wb = te_ld4(w1 + k);
+    const int8_t *xp = x0, *wp = w0;
+    for (int32_t n = k_len >> 2; n > 0; --n) {
+        const uint32_t wa = te_ld4(wp), wb = te_ld4(wp + k_len);
         const uint32_t wa02 = te_sxtb16(wa), wa13 = te_sxtb16_ror8(wa);
         const uint32_t wb02 = te_sxtb16(wb), wb13 = te_sxtb16_ror8(wb);
-        TE_MAC4_2(te_ld4(x0 + k), offp, wa02, wa13, wb02, wb13, a00, a01);
-        TE_MAC4_2(te_ld4(x1 + k), offp, wa02, wa13, wb02, wb13, a10, a11);
+        TE_MAC4_2(te_ld4(xp), offp, wa02, wa13, wb02, wb13, a00, a01);
+        TE_MAC4_2(te_ld4(xp + k_len), offp, wa02, wa13, wb02, wb13, a10, a11);
+        xp += 4;
+        wp += 4;
     }
-    for (; k < k_len; ++k) {
-        const int32_t xa = (int32_t)x0[k] + in_off, xb = (int32_t)x1[k] + in_off;
-        a00 += xa * (int32_t)w0[k];
-        a01 += xa * (int32_t)w1[k];
-        a10 += xb * (int32_t)w0[k];
-        a11 += xb * (int32_t)w1[k];
+    for (int32_t k = k_len & ~3; k < k_len; ++k) {
+        const int32_t xa = (int32_t)x0[k] + in_off, xb = (int32_t)x0[k + k_len] + in_off;
+        const int32_t wa = w0[k], wb = w0[k + k_len];
+        a00 += xa * wa;
+        a01 += xa * wb;
+        a10 += xb * wa;
+        a11 += xb * wb;
     }
     acc[0] = a00;
     acc[1] = a01;
@@ -116,10 +148,11 @@ static inline int32_t te_dot_1x1_dsp(const int8_t *x, const int8_t *w, int32_t k
 }
 
 /*
- * All C_out outputs of one or two pixels: rows x0 (and x1 when n_pix == 2)
- * of k_len int8 against the filter [C_out, k_len]; writes out0 (and out1).
+ * All C_out outputs of one or two pixels: rows x0 (and x1 = x0 + k_len when
+ * n_pix == 2) of k_len int8 against the filter [C_out, k_len]; writes out0
+ * (and out1).
  */
-static inline void te_matmul_rows_dsp(const int8_t *x0, const int8_t *x1, int n_pix, const int8_t *filter,
+static inline void te_matmul_rows_dsp(const int8_t *x0, int n_pix, const int8_t *filter,
                                       int32_t k_len, int32_t out_c, int32_t in_off, const int32_t *bias,
                                       const te_per_channel_quant *quant, int32_t out_off, te_activation act,
                                       int8_t *out0, int8_t *out1)
@@ -131,7 +164,7 @@ static inline void te_matmul_rows_dsp(const int8_t *x0, const int8_t *x1, int n_
         const te_chq q0 = te_chq_of(bias, quant, oc), q1 = te_chq_of(bias, quant, oc + 1);
         if (n_pix == 2) {
             int32_t acc[4] = {0, 0, 0, 0};
-            te_dot_2x2_dsp(x0, x1, w0, w1, k_len, in_off, acc);
+            te_dot_2x2_dsp(x0, w0, k_len, in_off, acc);
             out0[oc] = te_chq_out(acc[0], q0, out_off, act);
             out0[oc + 1] = te_chq_out(acc[1], q1, out_off, act);
             out1[oc] = te_chq_out(acc[2], q0, out_off, act);
@@ -148,7 +181,7 @@ static inline void te_matmul_rows_dsp(const int8_t *x0, const int8_t *x1, int n_
         const te_chq q = te_chq_of(bias, quant, oc);
         out0[oc] = te_chq_out(te_dot_1x1_dsp(x0, w, k_len, in_off, 0, 0), q, out_off, act);
         if (n_pix == 2) {
-            out1[oc] = te_chq_out(te_dot_1x1_dsp(x1, w, k_len, in_off, 0, 0), q, out_off, act);
+            out1[oc] = te_chq_out(te_dot_1x1_dsp(x0 + k_len, w, k_len, in_off, 0, 0), q, out_off, act);
         }
     }
 }
