@@ -58,6 +58,45 @@ static te_status te_pointwise_s8(te_context ctx, int32_t n_pix, int32_t in_c, in
     int8_t *copy = (int8_t *)ctx.buf;
     const int32_t in_off = params->input_offset, out_off = params->output_offset;
     const te_activation act = params->activation;
+#if TE_DSP
+    if (!overlap) {
+        /* Apart, order is free: channel pairs outside, so their filter rows and requantization constants
+         * stay put while every pixel pair streams past. */
+        int32_t oc = 0;
+        for (; oc + 2 <= out_c; oc += 2) {
+            const int8_t *w0 = filter + (size_t)oc * in_c;
+            const te_chq q0 = te_chq_of(bias, quant, oc), q1 = te_chq_of(bias, quant, oc + 1);
+            const int8_t *x = input;
+            int8_t *out = output + oc;
+            int32_t p = 0;
+            for (; p + 2 <= n_pix; p += 2) {
+                int32_t acc[4] = {0, 0, 0, 0};
+                te_dot_2x2_dsp(x, w0, in_c, in_off, acc);
+                out[0] = te_chq_out(acc[0], q0, out_off, act);
+                out[1] = te_chq_out(acc[1], q1, out_off, act);
+                out[out_c] = te_chq_out(acc[2], q0, out_off, act);
+                out[out_c + 1] = te_chq_out(acc[3], q1, out_off, act);
+                x += 2 * in_c;
+                out += 2 * out_c;
+            }
+            if (p < n_pix) {
+                int32_t a0 = 0, a1 = 0;
+                te_dot_1x2_dsp(x, w0, w0 + in_c, in_c, in_off, 0, &a0, &a1);
+                out[0] = te_chq_out(a0, q0, out_off, act);
+                out[1] = te_chq_out(a1, q1, out_off, act);
+            }
+        }
+        if (oc < out_c) {
+            const int8_t *w = filter + (size_t)oc * in_c;
+            const te_chq q = te_chq_of(bias, quant, oc);
+            for (int32_t p = 0; p < n_pix; ++p) {
+                output[(size_t)p * out_c + oc] =
+                    te_chq_out(te_dot_1x1_dsp(input + (size_t)p * in_c, w, in_c, in_off, 0, 0), q, out_off, act);
+            }
+        }
+        return TE_OK;
+    }
+#endif
     for (int32_t p = 0; p < n_pix; p += TE_POINTWISE_PIXELS_IN_FLIGHT) {
         const int n = p + 1 < n_pix ? 2 : 1;
         const int8_t *x0 = input + (size_t)p * in_c;

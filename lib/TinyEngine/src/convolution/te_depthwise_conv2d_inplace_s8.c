@@ -1,4 +1,5 @@
 #include "te_conv_internal.h"
+#include "te_mac_dsp.h"
 #include "te_inplace.h"
 
 int32_t te_depthwise_conv2d_inplace_s8_get_buffer_size(const te_dims *output_dims)
@@ -53,8 +54,18 @@ te_status te_depthwise_conv2d_inplace_s8(te_context ctx, const te_dw_conv_params
     const int32_t in_tap_y = dil.h * in_w * ch, in_tap_x = dil.w * ch;
     const int32_t w_tap_y = k_w * ch, w_tap_x = ch;
 
+    const int k3 = k_h == 3 && k_w == 3;
     for (int32_t c = 0; c < ch; ++c) {
         int8_t *out = chan;
+        const te_chq q = te_chq_of(bias, quant, c);
+        /* 3x3: the nine taps in registers and the input offset folded in (sum (x + o) * w = sum x * w + o * sum w). */
+        int32_t w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0, w5 = 0, w6 = 0, w7 = 0, w8 = 0, off_sum = 0;
+        if (k3) {
+            w0 = filter[c], w1 = filter[ch + c], w2 = filter[2 * ch + c];
+            w3 = filter[3 * ch + c], w4 = filter[4 * ch + c], w5 = filter[5 * ch + c];
+            w6 = filter[6 * ch + c], w7 = filter[7 * ch + c], w8 = filter[8 * ch + c];
+            off_sum = in_off * (w0 + w1 + w2 + w3 + w4 + w5 + w6 + w7 + w8);
+        }
         for (int32_t b = 0; b < n; ++b) {
             const int8_t *in_batch = data + (size_t)b * in_h * in_w * ch;
             for (int32_t oy = 0; oy < out_h; ++oy) {
@@ -66,7 +77,13 @@ te_status te_depthwise_conv2d_inplace_s8(te_context ctx, const te_dw_conv_params
                     const int32_t kx_begin = te_tap_begin(x0, dil.w);
                     const int32_t kx_end = te_tap_end(x0, dil.w, in_w, k_w);
                     int32_t acc = 0;
-                    if (ky_end > ky_begin && kx_end > kx_begin) {
+                    if (k3 && ky_begin == 0 && ky_end == 3 && kx_begin == 0 && kx_end == 3) {
+                        const int8_t *r0 = in_batch + ((size_t)y0 * in_w + (size_t)x0) * ch + c;
+                        const int8_t *r1 = r0 + in_tap_y, *r2 = r1 + in_tap_y;
+                        acc = off_sum + r0[0] * w0 + r0[in_tap_x] * w1 + r0[2 * in_tap_x] * w2 + r1[0] * w3 +
+                              r1[in_tap_x] * w4 + r1[2 * in_tap_x] * w5 + r2[0] * w6 + r2[in_tap_x] * w7 +
+                              r2[2 * in_tap_x] * w8;
+                    } else if (ky_end > ky_begin && kx_end > kx_begin) {
                         const int8_t *in_first = in_batch +
                                                  ((size_t)(y0 + ky_begin * dil.h) * in_w +
                                                   (size_t)(x0 + kx_begin * dil.w)) * ch + c;
@@ -83,7 +100,7 @@ te_status te_depthwise_conv2d_inplace_s8(te_context ctx, const te_dw_conv_params
                             w_row += w_tap_y;
                         }
                     }
-                    *out++ = te_mac_finish(acc, bias, c, quant->multiplier[c], quant->shift[c], out_off, act);
+                    *out++ = te_chq_out(acc, q, out_off, act);
                 }
             }
         }

@@ -13,8 +13,6 @@
 #include "../te_dsp.h"
 #include "te_conv_internal.h"
 
-#if TE_DSP
-
 /*
  * Requantization constants of one output channel, hoisted out of pixel
  * loops, with te_rdbpot's rounding split into a mask and a rounding term:
@@ -62,6 +60,8 @@ static inline int8_t te_chq_out(int32_t acc, te_chq q, int32_t out_off, te_activ
     out = TE_CLAMP(out, act.min, act.max);
     return (int8_t)out;
 }
+
+#if TE_DSP
 
 /* Four MACs of one int8 row word against two filter words: a0 += x.wa, a1 += x.wb. */
 #define TE_MAC4_2(xv, offp, wa02, wa13, wb02, wb13, a0, a1)                                                            \
@@ -161,27 +161,29 @@ static inline void te_matmul_rows_dsp(const int8_t *x0, int n_pix, const int8_t 
     for (; oc + 2 <= out_c; oc += 2) {
         const int8_t *w0 = filter + (size_t)oc * k_len;
         const int8_t *w1 = w0 + k_len;
-        const te_chq q0 = te_chq_of(bias, quant, oc), q1 = te_chq_of(bias, quant, oc + 1);
+        const int32_t b0 = te_bias_or0(bias, oc), b1 = te_bias_or0(bias, oc + 1);
+        const int32_t m0 = quant->multiplier[oc], m1 = quant->multiplier[oc + 1];
+        const int32_t s0 = quant->shift[oc], s1 = quant->shift[oc + 1];
         if (n_pix == 2) {
-            int32_t acc[4] = {0, 0, 0, 0};
+            int32_t acc[4] = {b0, b1, b0, b1};
             te_dot_2x2_dsp(x0, w0, k_len, in_off, acc);
-            out0[oc] = te_chq_out(acc[0], q0, out_off, act);
-            out0[oc + 1] = te_chq_out(acc[1], q1, out_off, act);
-            out1[oc] = te_chq_out(acc[2], q0, out_off, act);
-            out1[oc + 1] = te_chq_out(acc[3], q1, out_off, act);
+            out0[oc] = te_mac_out(acc[0], m0, s0, out_off, act);
+            out0[oc + 1] = te_mac_out(acc[1], m1, s1, out_off, act);
+            out1[oc] = te_mac_out(acc[2], m0, s0, out_off, act);
+            out1[oc + 1] = te_mac_out(acc[3], m1, s1, out_off, act);
         } else {
-            int32_t a0 = 0, a1 = 0;
+            int32_t a0 = b0, a1 = b1;
             te_dot_1x2_dsp(x0, w0, w1, k_len, in_off, 0, &a0, &a1);
-            out0[oc] = te_chq_out(a0, q0, out_off, act);
-            out0[oc + 1] = te_chq_out(a1, q1, out_off, act);
+            out0[oc] = te_mac_out(a0, m0, s0, out_off, act);
+            out0[oc + 1] = te_mac_out(a1, m1, s1, out_off, act);
         }
     }
     if (oc < out_c) {
         const int8_t *w = filter + (size_t)oc * k_len;
-        const te_chq q = te_chq_of(bias, quant, oc);
-        out0[oc] = te_chq_out(te_dot_1x1_dsp(x0, w, k_len, in_off, 0, 0), q, out_off, act);
+        const int32_t b = te_bias_or0(bias, oc), m = quant->multiplier[oc], sh = quant->shift[oc];
+        out0[oc] = te_mac_out(te_dot_1x1_dsp(x0, w, k_len, in_off, 0, b), m, sh, out_off, act);
         if (n_pix == 2) {
-            out1[oc] = te_chq_out(te_dot_1x1_dsp(x0 + k_len, w, k_len, in_off, 0, 0), q, out_off, act);
+            out1[oc] = te_mac_out(te_dot_1x1_dsp(x0 + k_len, w, k_len, in_off, 0, b), m, sh, out_off, act);
         }
     }
 }
