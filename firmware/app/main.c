@@ -144,6 +144,9 @@ static void handle_invoke(const frame_t *f)
     }
     stack_paint();
     profile_count = 0;
+    if (board_info.counter_kind == COUNTER_SYSTICK) {
+        counter_systick_restart();
+    }
     profile_t0 = board_counter_read();
     uint64_t t0 = board_counter_read();
     te_status st = model_invoke();

@@ -37,6 +37,8 @@ uint64_t board_counter_read(void);
 /* Counters shared by every board (boards/common/counter.c). */
 void counter_systick_init(void);
 uint64_t counter_systick_read(void);
+/** Restart SysTick's phase (and its wrap count) so the next span's ticks are repeatable. */
+void counter_systick_restart(void);
 void counter_dwt_init(void);
 uint64_t counter_dwt_read(void);
 
