@@ -81,6 +81,41 @@ def generate_model(env) -> Path:
     return out
 
 
+def generate_kernel_tests(env) -> Path:
+    """`pio test`: the kernel test cases (one-op models + expected bytes from the NumPy reference)."""
+    from mcuflow.device.kernel_tests import write_suite
+
+    out = Path(env.subst("$BUILD_DIR")) / "kernel_tests"
+    seed = int(env.GetProjectOption("custom_test_seed", "0"))
+    per_family = int(env.GetProjectOption("custom_test_cases", "2"))
+    names = write_suite(out, seed=seed, per_family=per_family)
+    print(f"mcuflow: {len(names)} kernel test cases (seed {seed}) in {out}")
+    return out
+
+
+def _board_src_filter(env) -> str:
+    """The env's source filter without the application: the tests bring their own main()."""
+    flt = env.get("SRC_FILTER") or ""
+    if isinstance(flt, (list, tuple)):
+        flt = " ".join(str(f) for f in flt)
+    return " ".join(tok for tok in env.subst(flt).split() if tok.strip() not in ("+<app/>", "+<app>"))
+
+
+if "test" in env.GetBuildType():  # noqa: F821
+    # Test builds link the test runner (test_dir), the board support and TinyEngine; no model.
+    try:
+        kt_dir = generate_kernel_tests(env)  # noqa: F821
+    except McuflowError as e:
+        sys.stderr.write(f"mcuflow: error: {e}\n")
+        env.Exit(1)  # noqa: F821
+    board = BOARDS.get(env.subst("$BOARD")) or BOARDS.get(env.subst("$PIOENV"))
+    if board is not None and board.emulated:
+        env.Append(CPPDEFINES=["MCUFLOW_SEMIHOSTING_EXIT"])  # noqa: F821
+    env.Append(CPPPATH=[str(kt_dir), str(PROJECT / "lib" / "TinyEngine" / "include")])  # noqa: F821
+    env.BuildSources("$BUILD_DIR/kernel_tests_obj", str(kt_dir))  # noqa: F821
+    env.BuildSources("$BUILD_DIR/board_obj", "$PROJECT_SRC_DIR", _board_src_filter(env))  # noqa: F821
+    Return()  # noqa: F821
+
 try:
     gen_dir = generate_model(env)  # noqa: F821
 except McuflowError as e:
