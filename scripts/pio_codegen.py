@@ -28,8 +28,8 @@ PROJECT = Path(env.subst("$PROJECT_DIR"))  # noqa: F821
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
-from mcuflow.boards import BOARDS, check_fit  # noqa: E402
-from mcuflow.errors import McuflowError  # noqa: E402
+from mcuflow.boards import BOARDS, check_fit
+from mcuflow.errors import McuflowError
 
 
 def _source(spec: str):
@@ -108,7 +108,7 @@ if "test" in env.GetBuildType():  # noqa: F821
     except McuflowError as e:
         sys.stderr.write(f"mcuflow: error: {e}\n")
         env.Exit(1)  # noqa: F821
-    board = BOARDS.get(env.subst("$BOARD")) or BOARDS.get(env.subst("$PIOENV"))
+    board = BOARDS.get(env.subst("$BOARD")) or BOARDS.get(env.subst("$PIOENV"))  # noqa: F821
     if board is not None and board.emulated:
         env.Append(CPPDEFINES=["MCUFLOW_SEMIHOSTING_EXIT"])  # noqa: F821
     env.Append(CPPPATH=[str(kt_dir), str(PROJECT / "lib" / "TinyEngine" / "include")])  # noqa: F821

@@ -1,5 +1,9 @@
 """PlatformIO builds offline with the local dev-platform: pre-build codegen, fit check, QEMU upload.
 
+`pio test` runs TinyEngine's kernel tests on the emulated target (one env by
+default, every emulated env in the slow test); the firmware's arena and
+weight symbols are checked against report.json.
+
 Uses a private PLATFORMIO_CORE_DIR prepared by scripts/pio_offline_setup.py
 (pip's SCons as tool-scons) and a private build dir, so nothing waits on the
 registry and the user's .pio is untouched. One emulated env by default; every
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from mcuflow.device.build import have_toolchain
+from mcuflow.device.kernel_tests import FAMILIES
 from mcuflow.device.qemu import have_qemu
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +55,7 @@ def pio(env: dict, *args: str, model: str | None = None, timeout: int = 300) -> 
     if model:
         e["MCUFLOW_MODEL"] = model
     return subprocess.run(
-        ["pio", "run", "-d", str(ROOT), *args], env=e, capture_output=True, text=True, timeout=timeout
+        ["pio", "run", "-d", str(ROOT), *args], env=e, capture_output=True, text=True, timeout=timeout, check=False
     )
 
 
@@ -84,3 +90,102 @@ def test_pio_builds_every_env(pio_env):
     for name in BOARDS:
         r = pio(pio_env, "-e", name, timeout=600)
         assert r.returncode == 0, name + "\n" + r.stdout[-3000:] + r.stderr[-3000:]
+
+
+def pio_test(env: dict, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["pio", "test", "-d", str(ROOT), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def _kernel_tests_passed(out: str, n_envs: int = 1) -> None:
+    n = len(FAMILIES) * 2  # custom_test_cases = 2 per family (platformio.ini default)
+    assert out.count(f"KT_DONE {n} tests 0 failures") == n_envs, out[-4000:]
+    assert f"{n * n_envs} test cases: {n * n_envs} succeeded" in out, out[-4000:]
+    for family in FAMILIES:
+        assert f":kt_{family}_0:PASS" in out and f":kt_{family}_1:PASS" in out, family
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(not have_qemu(), reason="needs qemu-system-arm")
+def test_pio_test_runs_kernel_tests_on_emulated_target(pio_env):
+    """`pio test -e mps2_an500`: every kernel family bit-exact with the NumPy reference on the M7 under QEMU;
+    a wrong expected byte is reported as a failed test case, not passed."""
+    r = pio_test(pio_env, "-e", "mps2_an500")
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-4000:]
+    _kernel_tests_passed(out)
+
+    gen = Path(pio_env["PLATFORMIO_BUILD_DIR"]) / "mps2_an500" / "kernel_tests"
+    vectors = gen / "kernel_vectors.c"
+    text = vectors.read_text()
+    m = re.search(r"kt_fc_1_expected\[\d+\] = \{\s*(-?\d+)", text)
+    assert m, "kernel_vectors.c has no kt_fc_1 expected bytes"
+    wrong = int(m.group(1)) + (1 if int(m.group(1)) < 127 else -1)
+    vectors.write_text(text[: m.start(1)] + str(wrong) + text[m.end(1) :])
+    try:
+        r = pio_test(pio_env, "-e", "mps2_an500")
+        out = r.stdout + r.stderr
+        assert r.returncode != 0, out[-4000:]
+        assert f":kt_fc_1:FAIL:byte (index, got, expected) 0 {m.group(1)} {wrong}" in out, out[-4000:]
+        assert "1 failed" in out
+    finally:
+        (gen / ".stamp").unlink()  # regenerate the true vectors next time
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+@pytest.mark.skipif(not have_qemu(), reason="needs qemu-system-arm")
+def test_pio_test_every_emulated_env(pio_env):
+    from mcuflow.boards import emulated_boards
+
+    names = [b.name for b in emulated_boards()]
+    args = [a for n in names for a in ("-e", n)]
+    r = pio_test(pio_env, *args, timeout=900)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-4000:]
+    _kernel_tests_passed(out, len(names))
+
+
+def _elf_symbols(elf: Path) -> dict[str, tuple[int, int, str]]:
+    """name -> (address, size, nm type) of every sized symbol."""
+    r = subprocess.run(["arm-none-eabi-nm", "-S", str(elf)], capture_output=True, text=True, check=True)
+    syms = {}
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            addr, size, kind, name = parts
+            syms[name] = (int(addr, 16), int(size, 16), kind)
+    return syms
+
+
+def test_pio_firmware_sizes_match_report(pio_env):
+    """The built ELF holds exactly the arena (plus guard bytes each side) and the weight bytes report.json states."""
+    from mcuflow.boards import get_board
+
+    env_name = "netduinoplus2"
+    r = pio(pio_env, "-e", env_name)  # the default model (factory:dscnn_kws)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    build = Path(pio_env["PLATFORMIO_BUILD_DIR"]) / env_name
+    model_dir = build / "model"
+    report = json.loads((model_dir / "report.json").read_text())
+    guard = int(re.search(r"#define MODEL_GUARD_BYTES (\d+)", (model_dir / "model.h").read_text()).group(1))
+    assert guard > 0
+    syms = _elf_symbols(build / "program.elf")
+
+    addr, size, _ = syms["model_storage"]  # the arena with its guard bytes (generated model.c)
+    assert size == report["arena_bytes"] + 2 * guard
+    ram_start = 0x20000000
+    assert addr >= ram_start
+
+    weights = re.findall(r"^const \w+ (\w+)\[", (model_dir / "model_weights.c").read_text(), re.MULTILINE)
+    assert weights
+    missing = [w for w in weights if w not in syms]
+    assert not missing, f"weight arrays dropped from the ELF: {missing[:5]}"
+    assert sum(syms[w][1] for w in weights) == report["flash_weights_bytes"]
+    assert all(syms[w][0] < ram_start and syms[w][2] in "rRtT" for w in weights), "weights must live in flash"
+
+    # and the board's budget holds them (the fit check the pre-build hook applied)
+    board = get_board(env_name)
+    assert report["arena_bytes"] <= board.model_ram_budget
+    assert report["flash_weights_bytes"] <= board.model_flash_budget

@@ -14,7 +14,6 @@ build + upload, then read the board's serial port.
 import re
 
 import click
-
 from platformio.test.exception import UnitTestError
 from platformio.test.result import TestCase, TestCaseSource, TestStatus
 from platformio.test.runners.base import TestRunnerBase

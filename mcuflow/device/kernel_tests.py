@@ -73,8 +73,8 @@ def _mac(b: GraphBuilder, rng, kind: str, pointwise: bool = False) -> tuple[list
     so = _f32(si * float(np.mean(ws)) * typical / 64.0)
     oh, ow = _out_size(padding, h, kh, sh, dh), _out_size(padding, w, kw, sw, dw)
     y = b.tensor("y", (1, oh, ow, cout), "int8", Quantization.make(so, int(rng.integers(-20, 21))))
-    opts = dict(padding=padding, stride_h=sh, stride_w=sw, dilation_h_factor=dh, dilation_w_factor=dw,
-                fused_activation_function=str(rng.choice(ACTS)))
+    opts = {"padding": padding, "stride_h": sh, "stride_w": sw, "dilation_h_factor": dh, "dilation_w_factor": dw,
+            "fused_activation_function": str(rng.choice(ACTS))}
     if kind == "DEPTHWISE_CONV_2D":
         opts["depth_multiplier"] = dm
     b.op(kind, [x, wt, bt], [y], **opts)
