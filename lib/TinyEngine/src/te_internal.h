@@ -45,4 +45,11 @@ static inline int32_t te_requantize(int32_t x, int32_t multiplier, int32_t shift
     return te_rdbpot(te_srdhm(shifted, multiplier), right);
 }
 
+/* Keeps a hot inner function out of a large caller, whose register pressure would spill its loop. */
+#if defined(__GNUC__)
+#define TE_NOINLINE __attribute__((noinline))
+#else
+#define TE_NOINLINE
+#endif
+
 #endif /* TE_INTERNAL_H */

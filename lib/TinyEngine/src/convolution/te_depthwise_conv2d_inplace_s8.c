@@ -10,6 +10,156 @@ int32_t te_depthwise_conv2d_inplace_s8_get_buffer_size(const te_dims *output_dim
     return output_dims->n * output_dims->h * output_dims->w;
 }
 
+/* Input channel c is consumed: its positions now take output channel c. */
+static void te_dw_inplace_copy_back(int8_t *data, const int8_t *chan, size_t out_pixels, int32_t ch, int32_t c)
+{
+    /* Indices, not a stepped pointer: a pointer past the last pixel would leave the array. */
+    size_t at = (size_t)c;
+    const size_t step = (size_t)ch;
+    size_t p = 0;
+    for (; p + 4 <= out_pixels; p += 4) {
+        data[at] = chan[p];
+        data[at + step] = chan[p + 1];
+        data[at + 2 * step] = chan[p + 2];
+        data[at + 3 * step] = chan[p + 3];
+        at += 4 * step;
+    }
+    for (; p < out_pixels; ++p) {
+        data[at] = chan[p];
+        at += step;
+    }
+}
+
+/* Position ix of the three lines, element stride `step` along them (the zero point outside the image). */
+#define TE_DW_COL(ix, v0, v1, v2)                                                                                      \
+    do {                                                                                                               \
+        if ((uint32_t)(ix) < (uint32_t)size) {                                                                            \
+            const size_t at_ = (size_t)(ix) * (size_t)step;                                                            \
+            (v0) = r0[at_];                                                                                            \
+            (v1) = r1[at_];                                                                                            \
+            (v2) = r2[at_];                                                                                            \
+        } else {                                                                                                       \
+            (v0) = zp;                                                                                                 \
+            (v1) = zp;                                                                                                 \
+            (v2) = zp;                                                                                                 \
+        }                                                                                                              \
+    } while (0)
+
+/*
+ * Sums of up to TE_DW3_CHUNK outputs of one output row of one channel of a
+ * 3x3 filter (dilation 1) into acc. w holds the taps row-major with the rows
+ * outside the image zeroed, base the input offset times the sum of the
+ * remaining taps, so a tap outside the image is one that reads the zero point
+ * (x + input_offset = 0). Stride 1 streams each input column once into three
+ * running sums (the outputs whose window it ends, centres and starts); other
+ * strides read the three columns. Kept apart from the requantization so that
+ * neither loop runs out of registers.
+ */
+TE_NOINLINE static void te_dw3_sums(const int8_t *r0, const int8_t *r1, const int8_t *r2, int32_t step, int32_t size,
+                                    int32_t ix, int32_t stride, int32_t n_out, const int32_t *w, int32_t base,
+                                    int32_t zp, int32_t *acc)
+{
+    const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+    int32_t v0, v1, v2;
+    if (stride == 1) {
+        TE_DW_COL(ix, v0, v1, v2);
+        int32_t s0 = base + v0 * w0 + v1 * w3 + v2 * w6;
+        TE_DW_COL(ix + 1, v0, v1, v2);
+        s0 += v0 * w1 + v1 * w4 + v2 * w7;
+        int32_t s1 = base + v0 * w0 + v1 * w3 + v2 * w6;
+        ix += 2;
+        for (int32_t o = 0; o < n_out; ++o, ++ix) {
+            TE_DW_COL(ix, v0, v1, v2);
+            acc[o] = s0 + v0 * w2 + v1 * w5 + v2 * w8;
+            s0 = s1 + v0 * w1 + v1 * w4 + v2 * w7;
+            s1 = base + v0 * w0 + v1 * w3 + v2 * w6;
+        }
+        return;
+    }
+    for (int32_t o = 0; o < n_out; ++o, ix += stride) {
+        TE_DW_COL(ix, v0, v1, v2);
+        int32_t a = base + v0 * w0 + v1 * w3 + v2 * w6;
+        TE_DW_COL(ix + 1, v0, v1, v2);
+        a += v0 * w1 + v1 * w4 + v2 * w7;
+        TE_DW_COL(ix + 2, v0, v1, v2);
+        acc[o] = a + v0 * w2 + v1 * w5 + v2 * w8;
+    }
+}
+
+#define TE_DW3_CHUNK 32
+
+/* One output row of one channel: sums a chunk at a time, then requantizes the chunk. */
+TE_NOINLINE static void te_dw3_row(const int8_t *r0, const int8_t *r1, const int8_t *r2, int32_t step, int32_t size,
+                                   int32_t ix, int32_t stride, int32_t out_w, const int32_t *w, int32_t base,
+                                   int32_t zp, const te_chq *qp, int32_t out_off, te_activation act, int8_t *out,
+                                   int32_t out_step)
+{
+    int32_t acc[TE_DW3_CHUNK];
+    const te_chq q = *qp;
+    for (int32_t o0 = 0; o0 < out_w; o0 += TE_DW3_CHUNK) {
+        const int32_t n = TE_MIN(TE_DW3_CHUNK, out_w - o0);
+        te_dw3_sums(r0, r1, r2, step, size, ix + o0 * stride, stride, n, w, base, zp, acc);
+        for (int32_t i = 0; i < n; ++i) {
+            *out = te_chq_out(acc[i], q, out_off, act);
+            out += out_step;
+        }
+    }
+}
+#undef TE_DW_COL
+
+/*
+ * One channel of a 3x3 filter (dilation 1) as lines of outputs along the
+ * longer output axis (rows, or columns of a tall narrow map), so the
+ * per-line set-up is paid as rarely as possible. The three input lines a
+ * line of outputs reads are rows (or columns); those outside the image get
+ * zero taps and read one inside.
+ */
+static void te_dw_inplace_3x3(const int8_t *data, int32_t n, int32_t in_h, int32_t in_w, int32_t ch, int32_t c,
+                              int32_t out_h, int32_t out_w, te_tile stride, te_tile pad, const int8_t *filter,
+                              int32_t in_off, const te_chq *q, int32_t out_off, te_activation act, int8_t *out)
+{
+    const int along_h = out_h > out_w;
+    const int32_t n_lines = along_h ? out_w : out_h, n_along = along_h ? out_h : out_w;
+    const int32_t x_stride = along_h ? stride.w : stride.h, x_pad = along_h ? pad.w : pad.h;
+    const int32_t x_size = along_h ? in_w : in_h;
+    const size_t x_step = along_h ? (size_t)ch : (size_t)in_w * (size_t)ch;
+    const int32_t a_stride = along_h ? stride.h : stride.w, a_pad = along_h ? pad.h : pad.w;
+    const int32_t a_size = along_h ? in_h : in_w;
+    const int32_t a_step = along_h ? in_w * ch : ch;
+    const int32_t out_line = along_h ? 1 : out_w, out_along = along_h ? out_w : 1;
+    int32_t wl[9], wr[9];
+    for (int32_t ky = 0; ky < 3; ++ky) {
+        for (int32_t kx = 0; kx < 3; ++kx) {
+            /* wl[k * 3 + j]: tap j along the line of line k. */
+            wl[along_h ? kx * 3 + ky : ky * 3 + kx] = filter[(size_t)(ky * 3 + kx) * ch + c];
+        }
+    }
+    for (int32_t b = 0; b < n; ++b) {
+        const int8_t *in_batch = data + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)ch + c;
+        int8_t *out_batch = out + (size_t)b * (size_t)out_h * (size_t)out_w;
+        for (int32_t li = 0; li < n_lines; ++li) {
+            const int32_t l0 = li * x_stride - x_pad;
+            const int8_t *lines[3];
+            int32_t l_any = 0, sum = 0;
+            for (int32_t k = 0; k < 3; ++k) {
+                if (l0 + k >= 0 && l0 + k < x_size) {
+                    l_any = l0 + k;
+                }
+            }
+            for (int32_t k = 0; k < 3; ++k) {
+                const int inside = l0 + k >= 0 && l0 + k < x_size;
+                lines[k] = in_batch + (size_t)(inside ? l0 + k : l_any) * x_step;
+                for (int32_t t = 3 * k; t < 3 * k + 3; ++t) {
+                    wr[t] = inside ? wl[t] : 0;
+                    sum += wr[t];
+                }
+            }
+            te_dw3_row(lines[0], lines[1], lines[2], a_step, a_size, -a_pad, a_stride, n_along, wr, in_off * sum,
+                       -in_off, q, out_off, act, out_batch + (size_t)li * out_line, out_along);
+        }
+    }
+}
+
 te_status te_depthwise_conv2d_inplace_s8(te_context ctx, const te_dw_conv_params *params,
                                          const te_per_channel_quant *quant, const te_dims *input_dims,
                                          int8_t *data, const te_dims *filter_dims, const int8_t *filter,
@@ -58,6 +208,12 @@ te_status te_depthwise_conv2d_inplace_s8(te_context ctx, const te_dw_conv_params
     for (int32_t c = 0; c < ch; ++c) {
         int8_t *out = chan;
         const te_chq q = te_chq_of(bias, quant, c);
+        if (k_h == 3 && k_w == 3 && dil.h == 1 && dil.w == 1) {
+            te_dw_inplace_3x3(data, n, in_h, in_w, ch, c, out_h, out_w, stride, pad, filter, in_off, &q, out_off, act,
+                              chan);
+            te_dw_inplace_copy_back(data, chan, out_pixels, ch, c);
+            continue;
+        }
         /* 3x3: the nine taps in registers and the input offset folded in (sum (x + o) * w = sum x * w + o * sum w). */
         int32_t w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0, w5 = 0, w6 = 0, w7 = 0, w8 = 0, off_sum = 0;
         if (k3) {
@@ -104,10 +260,7 @@ te_status te_depthwise_conv2d_inplace_s8(te_context ctx, const te_dw_conv_params
                 }
             }
         }
-        /* Input channel c is consumed: its positions now take output channel c. */
-        for (size_t p = 0; p < out_pixels; ++p) {
-            data[p * (size_t)ch + (size_t)c] = chan[p];
-        }
+        te_dw_inplace_copy_back(data, chan, out_pixels, ch, c);
     }
     return TE_OK;
 }
