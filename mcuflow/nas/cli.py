@@ -24,7 +24,7 @@ def _config(args):
         if getattr(args, key, None) is not None:
             kw[key] = getattr(args, key)
     for key in ("widths", "resolutions", "space_samples", "supernet_epochs", "finetune_epochs", "limit", "name",
-                "out_dir", "work_dir"):
+                "out_dir", "work_dir", "stem_stride", "n_random", "batch_size", "val_limit"):
         v = getattr(args, key, None)
         if v is not None:
             kw[key] = v
@@ -167,6 +167,8 @@ def _common(p: argparse.ArgumentParser, board_default: str | None = "netduinoplu
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--widths", type=_floats, default=None, help="candidate width multipliers, e.g. 0.5,0.75,1.0")
     p.add_argument("--resolutions", type=_ints, default=None, help="candidate resolutions, e.g. 12,16,20")
+    p.add_argument("--stem-stride", type=int, default=None,
+                   help="override the backbone's stem stride (2 for inputs upsampled to 64-128 px)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -220,6 +222,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--space-samples", type=int, default=None)
     p.add_argument("--supernet-epochs", type=int, default=None)
     p.add_argument("--finetune-epochs", type=int, default=None)
+    p.add_argument("--n-random", type=int, default=None, help="random subnets per sandwich step")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--val-limit", type=int, default=None, help="validation images scoring each candidate")
     p.add_argument("--population", type=int, default=None)
     p.add_argument("--generations", type=int, default=None)
     p.add_argument("--max-latency-ms", type=float, default=None)

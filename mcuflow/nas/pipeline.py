@@ -46,6 +46,8 @@ class RunConfig:
     verify_board: bool = True
     baseline: bool = True
     threads: int = 1
+    stem_stride: int | None = None  # override the backbone's (2: inputs upsampled to 64-128 px, as in the zoo)
+    n_random: int = 2  # random subnets per sandwich step (besides the largest and the smallest)
 
     @classmethod
     def quick_config(cls, **kw) -> RunConfig:
@@ -59,7 +61,8 @@ class RunConfig:
         from dataclasses import replace
 
         bb = S.QUICK_BACKBONE if self.quick else S.DEFAULT_BACKBONE
-        return replace(bb, in_channels=in_channels, num_classes=num_classes)
+        bb = replace(bb, in_channels=in_channels, num_classes=num_classes)
+        return replace(bb, stem_stride=self.stem_stride) if self.stem_stride else bb
 
 
 def _log(msg: str) -> None:
@@ -76,18 +79,48 @@ def _dataset_meta(name: str) -> tuple[int, int]:
     return d.channels, n_cls
 
 
-def baseline_arch(bb: S.Backbone, budget: Budget, resolution: int, max_width: float) -> S.Arch | None:
+def baseline_arch(bb: S.Backbone, budget: Budget, resolution: int, max_width: float,
+                  resolutions: tuple[int, ...] = ()) -> S.Arch | None:
     """Hand-scaled MobileNetV2: 3x3 kernels, expand 6 (the space's largest), deepest stages;
-    the width multiplier shrinks in 0.05 steps from the largest candidate until the model fits."""
-    w = max_width
+    the width multiplier shrinks in 0.05 steps from the largest candidate until the model fits.
+    When no width >= 0.2 fits at the searched resolution (channel counts stop shrinking at
+    4, so the high-resolution activations do not), the next lower candidate resolution is
+    tried, as someone scaling MobileNetV2 by hand would do."""
     n = len(bb.stages) * bb.max_depth
-    while w >= 0.2 - 1e-9:
-        a = S.Arch(round(w, 2), resolution, [min(bb.kernels)] * n, [max(bb.expands)] * n,
-                   [max(bb.depths)] * len(bb.stages))
-        if check(a, bb, budget).fits:
-            return a
-        w -= 0.05
+    for r in [resolution] + sorted((x for x in resolutions if x < resolution), reverse=True):
+        w = max_width
+        while w >= 0.2 - 1e-9:
+            a = S.Arch(round(w, 2), r, [min(bb.kernels)] * n, [max(bb.expands)] * n,
+                       [max(bb.depths)] * len(bb.stages))
+            if check(a, bb, budget).fits:
+                return a
+            w -= 0.05
     return None
+
+
+def train_baseline(cfg: RunConfig, bb: S.Backbone, budget: Budget, resolution: int, data, tcfg, name: str,
+                   log=_log) -> dict:
+    """The hand-scaled MobileNetV2 for the same budget, trained from scratch for the supernet +
+    fine-tune epochs on the same split (resized to its own resolution) and quantized the same way."""
+    from .data import load_dataset
+    from .train import TrainConfig, train
+
+    ba = baseline_arch(bb, budget, resolution, max(cfg.widths), tuple(cfg.resolutions))
+    if ba is None:
+        return {"status": "no MobileNetV2 width >= 0.2 fits at any candidate resolution"}
+    if ba.resolution != resolution:
+        data = load_dataset(cfg.dataset, ba.resolution, seed=cfg.seed, limit=cfg.limit)
+    bcfg = TrainConfig(**{**asdict(tcfg), "width": ba.width, "resolution": ba.resolution,
+                          "epochs": cfg.supernet_epochs + cfg.finetune_epochs,
+                          "arch": ba.to_dict(), "checkpoint": None, "init": None})
+    bmodel = train(bcfg, data, log=lambda m: log("      " + m))
+    _, bf, bi, _ = finalize(bmodel, ba, bb, data, cfg, name + "_baseline")
+    bm = check(ba, bb, budget, strategy="default")
+    log(f"      baseline w{ba.width} r{ba.resolution}: float {bf:.4f}, int8 {bi:.4f}")
+    return {"arch": ba.to_dict(), "width": ba.width, "resolution": ba.resolution,
+            "accuracy": bi, "accuracy_float": bf, "macs": bm.macs, "params": S.params(ba, bb),
+            "peak_sram_bytes": bm.arena_bytes, "flash_bytes": bm.flash_bytes,
+            "training": f"from scratch, {bcfg.epochs} epochs (supernet + fine-tune epochs), batch {bcfg.batch_size}"}
 
 
 def finalize(model, arch: S.Arch, bb: S.Backbone, data, cfg: RunConfig, name: str):
@@ -170,11 +203,12 @@ def run(cfg: RunConfig, log=_log) -> dict:
     data = load_dataset(cfg.dataset, sp.resolution, seed=cfg.seed, limit=cfg.limit)
     tcfg = TrainConfig(dataset=cfg.dataset, width=sp.width, resolution=sp.resolution, backbone=bb.to_dict(),
                        epochs=cfg.supernet_epochs, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed,
-                       limit=cfg.limit, checkpoint=str(work / f"supernet_{sp.key}.pt"), threads=cfg.threads)
+                       limit=cfg.limit, checkpoint=str(work / f"supernet_{sp.key}_s{bb.stem_stride}.pt"),
+                       threads=cfg.threads, n_random=cfg.n_random)
     log(f"[2/6] supernet training: {len(data.y_train)} images, {cfg.supernet_epochs} epochs (sandwich rule)")
     supernet = train(tcfg, data, log=lambda m: log("      " + m))
     supernet_state = {k: v.clone() for k, v in supernet.state_dict().items()}
-    torch.save(supernet_state, work / f"supernet_{sp.key}_weights.pt")
+    torch.save(supernet_state, work / f"supernet_{sp.key}_s{bb.stem_stride}_weights.pt")
 
     log(f"[3/6] evolutionary search (population {cfg.search.population}, {cfg.search.generations} generations)")
     xv, yv = data.x_val[:cfg.val_limit], data.y_val[:cfg.val_limit]
@@ -218,20 +252,7 @@ def run(cfg: RunConfig, log=_log) -> dict:
     baseline = None
     if cfg.baseline:
         log("[6/6] baseline: hand-scaled MobileNetV2 trained the same way")
-        ba = baseline_arch(bb, budget, sp.resolution, max(cfg.widths))
-        if ba is None:
-            baseline = {"status": "no MobileNetV2 width >= 0.2 fits"}
-        else:
-            bcfg = TrainConfig(**{**asdict(tcfg), "width": ba.width, "epochs": cfg.supernet_epochs + cfg.finetune_epochs,
-                                  "arch": ba.to_dict(), "checkpoint": None, "init": None})
-            bmodel = train(bcfg, data, log=lambda m: log("      " + m))
-            _, bf, bi, _ = finalize(bmodel, ba, bb, data, cfg, name + "_baseline")
-            bm = check(ba, bb, budget, strategy="default")
-            baseline = {"arch": ba.to_dict(), "width": ba.width, "resolution": ba.resolution,
-                        "accuracy": bi, "accuracy_float": bf, "macs": bm.macs, "params": S.params(ba, bb),
-                        "peak_sram_bytes": bm.arena_bytes, "flash_bytes": bm.flash_bytes,
-                        "training": f"from scratch, {bcfg.epochs} epochs (supernet + fine-tune epochs)"}
-            log(f"      baseline w{ba.width}: float {bf:.4f}, int8 {bi:.4f}")
+        baseline = train_baseline(cfg, bb, budget, sp.resolution, data, tcfg, name, log)
 
     card = {
         "name": name,
@@ -261,6 +282,7 @@ def run(cfg: RunConfig, log=_log) -> dict:
             "supernet_epochs": cfg.supernet_epochs,
             "finetune_epochs": cfg.finetune_epochs,
             "sandwich_random_subnets": tcfg.n_random,
+            "batch_size": cfg.batch_size,
             "evolution": {**cfg.search.to_dict(), "history": res.history, "evaluated": res.evaluated,
                           "memory_checks": res.memory_checks, "rejected": res.rejected,
                           "val_accuracy_supernet": res.best.acc},
