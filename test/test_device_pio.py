@@ -84,12 +84,13 @@ def test_pio_refuses_model_too_big_with_byte_count(pio_env, tmp_path):
 
 @pytest.mark.slow
 def test_pio_builds_every_env(pio_env):
-    """Every env, emulated and real, builds offline with the default model."""
+    """Every env, emulated and real, builds offline with the default model; each ELF's sizes match report.json."""
     from mcuflow.boards import BOARDS
 
     for name in BOARDS:
         r = pio(pio_env, "-e", name, timeout=600)
         assert r.returncode == 0, name + "\n" + r.stdout[-3000:] + r.stderr[-3000:]
+        _check_sizes(Path(pio_env["PLATFORMIO_BUILD_DIR"]) / name)
 
 
 def pio_test(env: dict, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -159,6 +160,24 @@ def _elf_symbols(elf: Path) -> dict[str, tuple[int, int, str]]:
     return syms
 
 
+def _check_sizes(build: Path) -> tuple[dict, dict, list[str]]:
+    """The ELF's arena symbol is arena_bytes + MODEL_GUARD_BYTES each side; its weight arrays sum to
+    flash_weights_bytes (report.json of the model generated into this build)."""
+    model_dir = build / "model"
+    report = json.loads((model_dir / "report.json").read_text())
+    guard = int(re.search(r"#define MODEL_GUARD_BYTES (\d+)", (model_dir / "model.h").read_text()).group(1))
+    assert guard > 0
+    syms = _elf_symbols(build / "program.elf")
+    assert "model_storage" in syms, "no arena symbol (model_storage) in the ELF"
+    assert syms["model_storage"][1] == report["arena_bytes"] + 2 * guard, build.name
+    weights = re.findall(r"^const \w+ (\w+)\[", (model_dir / "model_weights.c").read_text(), re.MULTILINE)
+    assert weights
+    missing = [w for w in weights if w not in syms]
+    assert not missing, f"{build.name}: weight arrays dropped from the ELF: {missing[:5]}"
+    assert sum(syms[w][1] for w in weights) == report["flash_weights_bytes"], build.name
+    return report, syms, weights
+
+
 def test_pio_firmware_sizes_match_report(pio_env):
     """The built ELF holds exactly the arena (plus guard bytes each side) and the weight bytes report.json states."""
     from mcuflow.boards import get_board
@@ -166,23 +185,9 @@ def test_pio_firmware_sizes_match_report(pio_env):
     env_name = "netduinoplus2"
     r = pio(pio_env, "-e", env_name)  # the default model (factory:dscnn_kws)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    build = Path(pio_env["PLATFORMIO_BUILD_DIR"]) / env_name
-    model_dir = build / "model"
-    report = json.loads((model_dir / "report.json").read_text())
-    guard = int(re.search(r"#define MODEL_GUARD_BYTES (\d+)", (model_dir / "model.h").read_text()).group(1))
-    assert guard > 0
-    syms = _elf_symbols(build / "program.elf")
-
-    addr, size, _ = syms["model_storage"]  # the arena with its guard bytes (generated model.c)
-    assert size == report["arena_bytes"] + 2 * guard
-    ram_start = 0x20000000
-    assert addr >= ram_start
-
-    weights = re.findall(r"^const \w+ (\w+)\[", (model_dir / "model_weights.c").read_text(), re.MULTILINE)
-    assert weights
-    missing = [w for w in weights if w not in syms]
-    assert not missing, f"weight arrays dropped from the ELF: {missing[:5]}"
-    assert sum(syms[w][1] for w in weights) == report["flash_weights_bytes"]
+    report, syms, weights = _check_sizes(Path(pio_env["PLATFORMIO_BUILD_DIR"]) / env_name)
+    ram_start = 0x20000000  # the STM32F405's SRAM; its flash is at 0x08000000
+    assert syms["model_storage"][0] >= ram_start
     assert all(syms[w][0] < ram_start and syms[w][2] in "rRtT" for w in weights), "weights must live in flash"
 
     # and the board's budget holds them (the fit check the pre-build hook applied)
