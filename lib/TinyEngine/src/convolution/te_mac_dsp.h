@@ -15,17 +15,24 @@
 
 /*
  * Requantization constants of one output channel, hoisted out of pixel
- * loops, with te_rdbpot's rounding split into a mask and a rounding term:
- * for e = right >= 1, round-half-away-from-zero of h / 2^e equals
- * (h >> e) + (((h & mask) + 2^(e-1) - [h < 0]) >> e), the second sum taken
- * in uint32 (it is in [0, 3 * 2^30)); for e = 0 both terms vanish.
- * Multipliers TF Lite never makes (INT32_MIN, shifts below -31) take
+ * loops. For a right shift e >= 1 (and no left shift), with TF Lite's
+ * multiplier m in (2^30, 2^31), both roundings become one 64-bit sum:
+ * h = floor((s * m + 2^30) / 2^31) is the doubling high multiply, and
+ * rounding h / 2^e half away from zero is floor((h + 2^(e-1) - [h < 0]) / 2^e);
+ * nested floor divisions merge, so the result is
+ * floor((s * m + 2^30 + 2^(30+e) - [h < 0] * 2^31) / 2^(31+e)), the high
+ * word of that sum shifted right by e - 1. h < 0 exactly when s < 0 because
+ * m > 2^30. One multiply-accumulate (SMLAL) and a shift instead of the
+ * rounding masks. A left shift (e = 0) keeps floor((s * m + 2^30) / 2^31);
+ * multipliers TF Lite does not make here (<= 2^30, shifts below -31) take
  * te_requantize itself.
  */
 typedef struct {
     int32_t bias, multiplier, shift;
-    uint32_t left, right, mask, round, neg;
-    int slow;
+    uint32_t left;
+    int32_t rsh; /* e - 1 */
+    int64_t k;   /* 2^30 + 2^(30+e), or 2^30 when e = 0 */
+    int32_t mode; /* 0: e >= 1, 1: e = 0, 2: te_requantize */
 } te_chq;
 
 static inline te_chq te_chq_of(const int32_t *bias, const te_per_channel_quant *quant, int32_t c)
@@ -36,27 +43,40 @@ static inline te_chq te_chq_of(const int32_t *bias, const te_per_channel_quant *
     q.shift = quant->shift[c];
     q.left = q.shift > 0 ? (uint32_t)q.shift : 0u;
     const int32_t right = q.shift > 0 ? 0 : -q.shift;
-    q.slow = q.multiplier == INT32_MIN || right > 31;
-    q.right = q.slow ? 0u : (uint32_t)right;
-    q.mask = (1u << q.right) - 1u;
-    q.round = q.right > 0 ? 1u << (q.right - 1u) : 0u;
-    q.neg = q.right > 0 ? 1u : 0u;
+    if (q.multiplier <= (1 << 30) || right > 31) {
+        q.mode = 2;
+        q.rsh = 0;
+        q.k = 0;
+    } else if (right == 0) {
+        q.mode = 1;
+        q.rsh = 0;
+        q.k = (int64_t)1 << 30;
+    } else {
+        q.mode = 0;
+        q.rsh = right - 1;
+        q.k = ((int64_t)1 << 30) + ((int64_t)1 << (30 + right));
+    }
     return q;
+}
+
+/* te_requantize(acc + bias, multiplier, shift), bit for bit. */
+static inline int32_t te_chq_rq(int32_t acc, te_chq q)
+{
+    acc = (int32_t)((uint32_t)acc + (uint32_t)q.bias);
+    if (q.mode == 0) {
+        const int64_t p = (int64_t)acc * q.multiplier + q.k - ((int64_t)((uint32_t)acc >> 31) << 31);
+        return (int32_t)(p >> 32) >> q.rsh;
+    }
+    if (q.mode == 1) {
+        const int32_t s = (int32_t)((uint32_t)acc << q.left);
+        return (int32_t)(((int64_t)s * q.multiplier + q.k) >> 31);
+    }
+    return te_requantize(acc, q.multiplier, q.shift);
 }
 
 static inline int8_t te_chq_out(int32_t acc, te_chq q, int32_t out_off, te_activation act)
 {
-    acc = (int32_t)((uint32_t)acc + (uint32_t)q.bias);
-    int32_t r;
-    if (q.slow) {
-        r = te_requantize(acc, q.multiplier, q.shift);
-    } else {
-        const int32_t s = (int32_t)((uint32_t)acc << q.left);
-        const int32_t h = (int32_t)(((int64_t)s * q.multiplier + (1LL << 30)) >> 31);
-        const uint32_t t = ((uint32_t)h & q.mask) + q.round - (((uint32_t)h >> 31) & q.neg);
-        r = (h >> q.right) + (int32_t)(t >> q.right);
-    }
-    int32_t out = (int32_t)((uint32_t)r + (uint32_t)out_off);
+    int32_t out = (int32_t)((uint32_t)te_chq_rq(acc, q) + (uint32_t)out_off);
     out = TE_CLAMP(out, act.min, act.max);
     return (int8_t)out;
 }
