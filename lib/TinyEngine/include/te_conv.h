@@ -76,8 +76,11 @@ typedef struct {
  * @param[in] input_dims  Input shape [N, H, W, C_in].
  * @param[in] filter_dims Filter shape [C_out, KH, KW, C_in / groups].
  * @param[in] output_dims Output shape [N, OH, OW, C_out].
- * @return Bytes of scratch, 2 * KH * KW * C_f rounded up to 4 (im2col rows of the DSP path; copies of
- *         input pixels of an overlapping pointwise layer), or a negative value for invalid shapes.
+ * @return Bytes of scratch for this build, or a negative value for invalid shapes: with the DSP
+ *         path, 2 * KH * KW * C_f rounded up to 4 (two im2col rows; for a pointwise layer also the
+ *         copies of two input pixels an overlapping output needs); in the portable build, that for
+ *         1x1 filters (the overlap copies) and 0 otherwise. Less scratch is not an error for a
+ *         non-pointwise layer: the DSP build then falls back to the portable loops.
  */
 int32_t te_conv2d_s8_get_buffer_size(const te_dims *input_dims, const te_dims *filter_dims,
                                      const te_dims *output_dims);
@@ -114,7 +117,8 @@ te_status te_conv2d_s8(te_context ctx, const te_conv_params *params, const te_pe
  * @param[in] input_dims  Input shape [N, H, W, C_in].
  * @param[in] filter_dims Filter shape [1, KH, KW, C_out].
  * @param[in] output_dims Output shape [N, OH, OW, C_out].
- * @return Bytes of scratch (0 for the portable kernel), or a negative value for invalid shapes.
+ * @return Bytes of scratch for this build: KH * KW * 8 where the DSP path runs (depth multiplier 1,
+ *         4 or more channels), else 0; or a negative value for invalid shapes.
  */
 int32_t te_depthwise_conv2d_s8_get_buffer_size(const te_dims *input_dims, const te_dims *filter_dims,
                                                const te_dims *output_dims);

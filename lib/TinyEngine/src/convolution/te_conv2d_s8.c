@@ -6,14 +6,18 @@
 /*
  * Two im2col rows of KH * KW * C_f int8 (the DSP path), which also holds the
  * copies of up to two input pixels a pointwise convolution takes before it
- * overwrites them when its output overlaps its input (both paths). The same
- * size in every build, so a generated model's arena does not depend on it.
+ * overwrites them when its output overlaps its input (both paths). The
+ * portable build needs only the latter. (The code generator reserves the DSP
+ * size either way, so a generated model's arena does not depend on the build.)
  */
 int32_t te_conv2d_s8_get_buffer_size(const te_dims *input_dims, const te_dims *filter_dims,
                                      const te_dims *output_dims)
 {
     if (!te_mac_dims_ok(input_dims) || !te_mac_dims_ok(filter_dims) || !te_mac_dims_ok(output_dims)) {
         return -1;
+    }
+    if (!TE_DSP && (filter_dims->h != 1 || filter_dims->w != 1)) {
+        return 0;
     }
     const int64_t k_len = (int64_t)filter_dims->h * filter_dims->w * filter_dims->c;
     const int64_t bytes = (2 * k_len + 3) & ~(int64_t)3;

@@ -2,15 +2,19 @@
 #include "te_mac_dsp.h"
 
 /*
- * The DSP path keeps one group of four channels' filter taps widened to
- * int16 pairs: KH * KW * 8 bytes. The same size in every build, so a
- * generated model's arena does not depend on it.
+ * The DSP path (depth multiplier 1, 4 or more channels) keeps one group of
+ * four channels' filter taps widened to int16 pairs: KH * KW * 8 bytes; the
+ * portable loops need none. (The code generator reserves the DSP size either
+ * way, so a generated model's arena does not depend on the build.)
  */
 int32_t te_depthwise_conv2d_s8_get_buffer_size(const te_dims *input_dims, const te_dims *filter_dims,
                                                const te_dims *output_dims)
 {
     if (!te_mac_dims_ok(input_dims) || !te_mac_dims_ok(filter_dims) || !te_mac_dims_ok(output_dims)) {
         return -1;
+    }
+    if (!TE_DSP || input_dims->c != output_dims->c || output_dims->c < 4) {
+        return 0;
     }
     const int64_t bytes = (int64_t)filter_dims->h * filter_dims->w * 8;
     return bytes > INT32_MAX ? -1 : (int32_t)bytes;
