@@ -260,8 +260,11 @@ def run_firmware(
         elif board.emulated:
             backend = QemuBackend(board, fw.elf)
         else:
-            raise McuflowError(f"{board.name} is a real board: give its serial port (e.g. --port /dev/ttyACM0)")
-        port = backend.start()
+            from .ports import find_port
+
+            port = find_port(board.name)
+        if backend is not None:
+            port = backend.start()
     try:
         # Only QEMU's -icount makes ticks exact instruction counts.
         sess = open_session(port, board, expected_hash=pm.report.get("model_hash"), emulated=isinstance(backend, QemuBackend))
