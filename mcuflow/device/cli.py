@@ -9,7 +9,7 @@ import json
 def cmd_run(args) -> int:
     from .harness import format_result, run_model
 
-    res, d = run_model(args.model, args.board, port=args.port, seed=args.seed)
+    res, d = run_model(args.model, args.board, port=args.port, seed=args.seed, flash=not args.no_flash)
     prof = None
     if args.per_layer:
         from .profile import format_profile, profile_model
@@ -79,6 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--board", required=True, help="board name (see mcuflow.boards)")
     s.add_argument("--port", help="serial URL of a connected board (/dev/ttyACM0, socket://host:port)")
     s.add_argument("--seed", type=int, default=0, help="seed of the random input")
+    s.add_argument("--no-flash", action="store_true",
+                   help="a real board already runs this model's firmware: do not flash it (OpenOCD)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--per-layer", action="store_true",
                    help="emulated boards: instructions per layer, per MAC, and vs the portable C build")

@@ -397,14 +397,20 @@ def run_model(
     inputs: list[np.ndarray] | None = None,
     seed: int = 0,
     check: bool = True,
+    flash: bool = True,
 ) -> tuple[DeviceResult, dict]:
     """``mcuflow run MODEL --board BOARD [--port URL] [--json]``.
 
-    Returns the result and the JSON dict (keys ``macs``, ``instructions`` or
-    ``cycles``, ``stack_bytes``, ``arena_bytes``, ``latency_ms``, ``outputs``,
-    ``prediction``, ``matches_reference``)."""
+    A real board is flashed with this model's firmware first (OpenOCD) unless
+    ``flash`` is False. Returns the result and the JSON dict (keys ``macs``,
+    ``instructions`` or ``cycles``, ``stack_bytes``, ``arena_bytes``,
+    ``latency_ms``, ``outputs``, ``prediction``, ``matches_reference``)."""
     b = get_board(board)
     pm, fw = build_for(model, b)
+    if flash and not b.emulated:
+        from .flash import flash as flash_elf
+
+        flash_elf(b.name, fw.elf)
     if pm.graph is None and not Path(model).is_dir():
         pm.graph = _load_graph(model)
     if inputs is None and pm.graph is not None:
