@@ -522,11 +522,14 @@ def tanh(graph: Graph, op: Op, inputs: list) -> list[np.ndarray]:
 def leaky_relu_lut(input_scale: float, input_zero_point: int, output_scale: float, output_zero_point: int,
                    alpha: float) -> np.ndarray:
     """TFLM int8 LEAKY_RELU on all 256 inputs (``CalculateOpDataLeakyRelu``: the
-    multipliers are float32 quotients; a negative alpha negates the rescaled value)."""
-    si, so, a = np.float32(input_scale), np.float32(output_scale), np.float32(alpha)
+    multipliers are double quotients of the float32 scales and alpha, as the
+    current TF Lite Micro computes them (older releases divided in float32; the
+    two differ when input_scale * alpha rounds in float32, e.g. alpha 1.5);
+    a negative alpha negates the rescaled value)."""
+    si, so, a = float(np.float32(input_scale)), float(np.float32(output_scale)), float(np.float32(alpha))
     with np.errstate(over="ignore", under="ignore"):
-        alpha_real = float(np.float32(np.float32(si * a) / so))
-        identity_real = float(np.float32(si / so))
+        alpha_real = si * a / so
+        identity_real = si / so
     if not (np.isfinite(alpha_real) and np.isfinite(identity_real)):
         raise ValueError("LEAKY_RELU rescale factors overflow float32")
     m_alpha, sh_alpha = quantize_multiplier(alpha_real)
