@@ -151,15 +151,27 @@ class AddParams:
     act_max: int
 
 
-def add_params(graph: Graph, op: Op) -> AddParams:
-    """``CalculateOpDataAdd`` for int8 tensors."""
+def _binary_int8_qparams(graph: Graph, op: Op) -> tuple:
+    """(scale, zero point) of input 1, input 2 and the output of an int8 ADD/MUL, each checked int8."""
     t1, t2 = graph.op_inputs(op)[:2]
     out = graph.op_outputs(op)[0]
     for t, what in ((t1, "input 1"), (t2, "input 2"), (out, "output")):
         _require_dtype(t, ("int8",), op, what)
-    s1, z1 = tensor_qparams(t1, op, "input 1")
-    s2, z2 = tensor_qparams(t2, op, "input 2")
-    so, zo = tensor_qparams(out, op, "output")
+    return (tensor_qparams(t1, op, "input 1"), tensor_qparams(t2, op, "input 2"),
+            tensor_qparams(out, op, "output"))
+
+
+def _binary_kernel(graph: Graph, op: Op, inputs: list, params, fn) -> list[np.ndarray]:
+    """Shared body of the ADD and MUL kernels: check shapes, compute the params, apply, reshape."""
+    _check_binary_shapes(graph, op)
+    p = params(graph, op)
+    out = graph.op_outputs(op)[0]
+    return [fn(inputs[0], inputs[1], p).reshape(out.shape)]
+
+
+def add_params(graph: Graph, op: Op) -> AddParams:
+    """``CalculateOpDataAdd`` for int8 tensors."""
+    (s1, z1), (s2, z2), (so, zo) = _binary_int8_qparams(graph, op)
     left_shift = 20
     twice_max = 2.0 * float(max(s1, s2))
     m1, sh1 = _quantize_multiplier_smaller_than_one(float(s1) / twice_max, op, "input 1")
@@ -181,10 +193,7 @@ def add_int8(x1: np.ndarray, x2: np.ndarray, p: AddParams) -> np.ndarray:
 
 @kernel("ADD")
 def add(graph: Graph, op: Op, inputs: list) -> list[np.ndarray]:
-    _check_binary_shapes(graph, op)
-    p = add_params(graph, op)
-    out = graph.op_outputs(op)[0]
-    return [add_int8(inputs[0], inputs[1], p).reshape(out.shape)]
+    return _binary_kernel(graph, op, inputs, add_params, add_int8)
 
 
 # -- MUL -----------------------------------------------------------------------
@@ -213,13 +222,7 @@ def _check_left_shift(shift: int, op: Op, what: str) -> None:
 
 def mul_params(graph: Graph, op: Op) -> MulParams:
     """``CalculateOpDataMul`` for int8 tensors."""
-    t1, t2 = graph.op_inputs(op)[:2]
-    out = graph.op_outputs(op)[0]
-    for t, what in ((t1, "input 1"), (t2, "input 2"), (out, "output")):
-        _require_dtype(t, ("int8",), op, what)
-    s1, z1 = tensor_qparams(t1, op, "input 1")
-    s2, z2 = tensor_qparams(t2, op, "input 2")
-    so, zo = tensor_qparams(out, op, "output")
+    (s1, z1), (s2, z2), (so, zo) = _binary_int8_qparams(graph, op)
     m, sh = quantize_multiplier(float(s1) * float(s2) / float(so))
     _check_left_shift(sh, op, "output")
     lo, hi = fused_activation_range(op.opt("fused_activation_function"), so, zo, op)
@@ -236,10 +239,7 @@ def mul_int8(x1: np.ndarray, x2: np.ndarray, p: MulParams) -> np.ndarray:
 
 @kernel("MUL")
 def mul(graph: Graph, op: Op, inputs: list) -> list[np.ndarray]:
-    _check_binary_shapes(graph, op)
-    p = mul_params(graph, op)
-    out = graph.op_outputs(op)[0]
-    return [mul_int8(inputs[0], inputs[1], p).reshape(out.shape)]
+    return _binary_kernel(graph, op, inputs, mul_params, mul_int8)
 
 
 # -- requantize (RELU, QUANTIZE int -> int, LEAKY_RELU) ---------------------------
