@@ -57,6 +57,44 @@ def _dims(n: int, h: int, w: int, c: int) -> str:
     return f"&(const te_dims){{{n}, {h}, {w}, {c}}}"
 
 
+def _conv_params(ctx: LoweringContext, ct: str, g, q: MacQuant, **extra) -> str:
+    """``te_conv_params`` / ``te_dw_conv_params``: offsets, stride, padding, dilation, ``extra``, activation."""
+    return ctx.struct(
+        ct,
+        input_offset=q.input_offset,
+        output_offset=q.output_offset,
+        stride=_tile(g.stride_h, g.stride_w),
+        padding=_tile(g.pad_h, g.pad_w),
+        dilation=_tile(g.dilation_h, g.dilation_w),
+        **extra,
+        activation=_activation(q),
+    )
+
+
+def _mac_operands(graph: Graph, op: Op, ctx: LoweringContext, q: MacQuant, n_out: int) -> list[str]:
+    """The arguments every conv kernel takes after its params: quant, input, filter, bias."""
+    x, w = op.inputs[0], op.inputs[1]
+    return [
+        _per_channel_quant(ctx, q),
+        ctx.dims(graph.tensors[x].shape),
+        ctx.tensor(x),
+        ctx.dims(graph.tensors[w].shape),
+        ctx.tensor(w),
+        _bias(op, ctx, n_out),
+    ]
+
+
+def depthwise_quant(graph: Graph, op: Op):
+    """Geometry, per-channel quantization and depth multiplier of a DEPTHWISE_CONV_2D."""
+    g = conv_geometry(graph, op)
+    q = mac_quant(graph, op, quantized_axis=3)
+    return g, q, depth_multiplier(graph, op)
+
+
+def depthwise_params(ctx: LoweringContext, g, q: MacQuant, m: int) -> str:
+    return _conv_params(ctx, "te_dw_conv_params", g, q, depth_multiplier=m)
+
+
 @lower("CONV_2D", scratch=conv_scratch)
 def lower_conv2d(graph: Graph, op: Op, ctx: LoweringContext) -> None:
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
@@ -66,25 +104,12 @@ def lower_conv2d(graph: Graph, op: Op, ctx: LoweringContext) -> None:
     out_c, f_c = graph.tensors[w].shape[0], graph.tensors[w].shape[3]
     if in_c % f_c or out_c % (in_c // f_c):
         raise ctx.unsupported(f"{in_c} input channels do not split into groups of filter depth {f_c}")
-    params = ctx.struct(
-        "te_conv_params",
-        input_offset=q.input_offset,
-        output_offset=q.output_offset,
-        stride=_tile(g.stride_h, g.stride_w),
-        padding=_tile(g.pad_h, g.pad_w),
-        dilation=_tile(g.dilation_h, g.dilation_w),
-        activation=_activation(q),
-    )
+    params = _conv_params(ctx, "te_conv_params", g, q)
     ctx.call(
         "te_conv2d_s8",
         ctx.scratch(),
         params,
-        _per_channel_quant(ctx, q),
-        ctx.dims(graph.tensors[x].shape),
-        ctx.tensor(x),
-        ctx.dims(graph.tensors[w].shape),
-        ctx.tensor(w),
-        _bias(op, ctx, out_c),
+        *_mac_operands(graph, op, ctx, q, out_c),
         ctx.dims(graph.tensors[y].shape),
         ctx.tensor(y),
     )
@@ -97,29 +122,13 @@ def lower_depthwise_conv2d(graph: Graph, op: Op, ctx: LoweringContext) -> None:
         from ..planner.inplace_dw import lower_depthwise_inplace
 
         return lower_depthwise_inplace(graph, op, ctx)
-    g = conv_geometry(graph, op)
-    q = mac_quant(graph, op, quantized_axis=3)
-    m = depth_multiplier(graph, op)
-    params = ctx.struct(
-        "te_dw_conv_params",
-        input_offset=q.input_offset,
-        output_offset=q.output_offset,
-        stride=_tile(g.stride_h, g.stride_w),
-        padding=_tile(g.pad_h, g.pad_w),
-        dilation=_tile(g.dilation_h, g.dilation_w),
-        depth_multiplier=m,
-        activation=_activation(q),
-    )
+    g, q, m = depthwise_quant(graph, op)
+    params = depthwise_params(ctx, g, q, m)
     ctx.call(
         "te_depthwise_conv2d_s8",
         ctx.scratch(),
         params,
-        _per_channel_quant(ctx, q),
-        ctx.dims(graph.tensors[x].shape),
-        ctx.tensor(x),
-        ctx.dims(graph.tensors[w].shape),
-        ctx.tensor(w),
-        _bias(op, ctx, graph.tensors[w].shape[3]),
+        *_mac_operands(graph, op, ctx, q, graph.tensors[w].shape[3]),
         ctx.dims(graph.tensors[y].shape),
         ctx.tensor(y),
     )
