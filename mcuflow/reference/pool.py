@@ -74,8 +74,8 @@ class PoolParams:
     act_max: int
 
 
-def pool_params(graph: Graph, op: Op) -> PoolParams:
-    """Validate a pooling op the way TFLM's ``PoolingPrepare`` does and derive its constants."""
+def int8_io(graph: Graph, op: Op):
+    """Input and output tensors of a one-input int8 op and its ``fail(why)``; raises unless both are int8."""
     x = graph.tensors[op.inputs[0]]
     y = graph.tensors[op.outputs[0]]
 
@@ -84,6 +84,12 @@ def pool_params(graph: Graph, op: Op) -> PoolParams:
 
     if x.dtype != "int8" or y.dtype != "int8":
         raise fail(f"only int8 is supported, got {x.dtype} -> {y.dtype}")
+    return x, y, fail
+
+
+def pool_params(graph: Graph, op: Op) -> PoolParams:
+    """Validate a pooling op the way TFLM's ``PoolingPrepare`` does and derive its constants."""
+    x, y, fail = int8_io(graph, op)
     if len(x.shape) != 4 or len(y.shape) != 4:
         raise fail(f"input and output must be 4-D NHWC, got {x.shape} -> {y.shape}")
     if x.quant is None or y.quant is None:
@@ -195,14 +201,7 @@ def fold_count_into_multiplier(multiplier: int, shift: int, count: int) -> tuple
 
 
 def mean_params(graph: Graph, op: Op) -> MeanParams:
-    x = graph.tensors[op.inputs[0]]
-    y = graph.tensors[op.outputs[0]]
-
-    def fail(why: str) -> UnsupportedError:
-        return UnsupportedError(why, op.index, op.type)
-
-    if x.dtype != "int8" or y.dtype != "int8":
-        raise fail(f"only int8 is supported, got {x.dtype} -> {y.dtype}")
+    x, y, fail = int8_io(graph, op)
     if x.quant is None or y.quant is None:
         raise fail("int8 tensors need quantization parameters")
     if len(op.inputs) < 2 or op.inputs[1] < 0 or not graph.tensors[op.inputs[1]].is_const:

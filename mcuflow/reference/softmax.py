@@ -34,6 +34,7 @@ from ..quant import (
     wrap_int32,
 )
 from . import kernel
+from .pool import int8_io
 
 SCALED_DIFF_INTEGER_BITS = 5
 ACCUMULATION_INTEGER_BITS = 12
@@ -142,14 +143,7 @@ class LogSoftmaxParams:
 
 def log_softmax_params(graph: Graph, op: Op) -> LogSoftmaxParams:
     """Validate LOG_SOFTMAX as TFLM's ``CalculateOpData`` does and derive its constants."""
-    x = graph.tensors[op.inputs[0]]
-    y = graph.tensors[op.outputs[0]]
-
-    def fail(why: str) -> UnsupportedError:
-        return UnsupportedError(why, op.index, op.type)
-
-    if x.dtype != "int8" or y.dtype != "int8":
-        raise fail(f"only int8 is supported, got {x.dtype} -> {y.dtype}")
+    x, y, fail = int8_io(graph, op)
     if x.quant is None or y.quant is None:
         raise fail("int8 tensors need quantization parameters")
     if len(x.shape) < 1 or tuple(x.shape) != tuple(y.shape):
