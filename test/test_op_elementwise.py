@@ -18,13 +18,10 @@ UnsupportedError, and the tests check that rejection separately.
 from __future__ import annotations
 
 import ctypes
-import hashlib
-import subprocess
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
+import te_ctypes as te
 from hypothesis import example, HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -35,8 +32,6 @@ from mcuflow.reference import run_graph
 from mcuflow.reference import elementwise as ew
 from mcuflow.tflite.writer import write_model
 
-ROOT = Path(__file__).resolve().parents[1]
-TE = ROOT / "lib" / "TinyEngine"
 ALL_INT8 = np.arange(-128, 128, dtype=np.int8)
 ACTIVATIONS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 
@@ -260,23 +255,9 @@ def test_broadcast_rank_limit_and_same_shape_any_rank():
 
 
 # == 2. C kernels == reference (ctypes, UBSan) =====================================
-CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O1", "-g", "-fPIC", "-shared",
-          "-fsanitize=undefined", "-fno-sanitize-recover=all"]
-
-
 @pytest.fixture(scope="module")
 def lib() -> ctypes.CDLL:
-    srcs = sorted((TE / "src" / "elementwise").glob("*.c"))
-    h = hashlib.sha256(" ".join(CFLAGS).encode())
-    for p in srcs + sorted((TE / "include").glob("*.h")) + sorted((TE / "src").rglob("*.h")):
-        h.update(p.read_bytes())
-    out = Path(tempfile.gettempdir()) / f"te-elementwise-{h.hexdigest()[:16]}.so"
-    if not out.exists():
-        tmp = out.with_suffix(f".{id(out)}.tmp")
-        subprocess.run(["gcc", *CFLAGS, "-I", str(TE / "include"), "-I", str(TE / "src"), *map(str, srcs),
-                        "-o", str(tmp)], check=True, capture_output=True, text=True)
-        tmp.replace(out)
-    return ctypes.CDLL(str(out))
+    return te.build(["elementwise"])
 
 
 I32 = ctypes.c_int32
