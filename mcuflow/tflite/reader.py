@@ -17,25 +17,13 @@ import tflite
 
 from ..errors import ModelError
 from ..graph import Graph, Op, Quantization, Tensor
+from .enums import ENUM_FOR_KEY, enum_names
 
-
-def _enum_names(enum_cls) -> dict[int, str]:
-    return {v: k for k, v in vars(enum_cls).items() if not k.startswith("_") and isinstance(v, int)}
-
-
-OPERATOR_NAMES = _enum_names(tflite.BuiltinOperator)
-OPTIONS_NAMES = _enum_names(tflite.BuiltinOptions)
-PADDING_NAMES = _enum_names(tflite.Padding)
-ACTIVATION_NAMES = _enum_names(tflite.ActivationFunctionType)
-TENSOR_TYPE_NAMES = {k: v.lower() for k, v in _enum_names(tflite.TensorType).items()}
-# Enum-valued option fields and the names their values map to.
-_ENUM_FIELDS = {
-    "padding": PADDING_NAMES,
-    "fused_activation_function": ACTIVATION_NAMES,
-    "weights_format": _enum_names(tflite.FullyConnectedOptionsWeightsFormat),
-    "mode": _enum_names(tflite.MirrorPadMode),
-    "combiner": _enum_names(tflite.CombinerType),
-}
+OPERATOR_NAMES = enum_names(tflite.BuiltinOperator)
+OPTIONS_NAMES = enum_names(tflite.BuiltinOptions)
+TENSOR_TYPE_NAMES = {k: v.lower() for k, v in enum_names(tflite.TensorType).items()}
+# Enum-valued option fields (the writer's keys) and the names their values map to.
+_ENUM_FIELDS = {key: enum_names(cls) for key, cls in ENUM_FOR_KEY.items()}
 _SKIP_METHODS = re.compile(r"^(Init|GetRootAs.*|.*BufferHasIdentifier|.*AsNumpy|.*IsNone|.*Length)$")
 
 

@@ -25,6 +25,7 @@ import tflite
 
 from ..errors import ModelError, UnsupportedError
 from ..graph import Graph, Op, Tensor
+from .enums import ENUM_FOR_KEY
 
 #: Operator -> options table, where the table is not simply named after the op.
 OPTIONS_TABLE = {
@@ -62,18 +63,6 @@ OPTIONS_TABLE = {
 #: conventionally omitted by the converter).
 NO_OPTIONS = {"RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "LOGISTIC", "TANH", "PRELU",
               "ELU", "FLOOR", "CEIL", "ROUND", "SQRT", "RSQRT", "LOG", "EXP"}
-
-#: Option key -> enum class of the schema, for keys whose enum is not found
-#: by name (``<...><CamelKey>``).
-ENUM_FOR_KEY = {
-    "padding": tflite.Padding,
-    "fused_activation_function": tflite.ActivationFunctionType,
-    "weights_format": tflite.FullyConnectedOptionsWeightsFormat,
-    "mode": tflite.MirrorPadMode,
-    "type": tflite.LSHProjectionType,
-    "kernel_type": tflite.LSTMKernelType,
-    "combiner": tflite.CombinerType,
-}
 
 #: Op versions the TFLite converter writes for int8 models (TFLM ignores them;
 #: LiteRT accepts any version it registers). ``write_model`` writes
