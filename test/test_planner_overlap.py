@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from mcuflow.graph import GraphBuilder, Quantization
 from mcuflow.planner import plan_memory
 from mcuflow.planner.overlap import (
+    CONV_PIXELS_IN_FLIGHT,
     ELEMENTWISE_ELEMENTS_IN_FLIGHT,
     POINTWISE_PIXELS_IN_FLIGHT,
     check_overlaps,
@@ -54,6 +55,7 @@ def test_in_flight_constants_match_the_headers():
     assert int(re.search(r"#define TE_POINTWISE_PIXELS_IN_FLIGHT (\d+)", conv).group(1)) == POINTWISE_PIXELS_IN_FLIGHT
     assert int(re.search(r"#define TE_ELEMENTWISE_ELEMENTS_IN_FLIGHT (\d+)", ew).group(1)) == \
         ELEMENTWISE_ELEMENTS_IN_FLIGHT
+    assert int(re.search(r"#define TE_CONV_PIXELS_IN_FLIGHT (\d+)", conv).group(1)) == CONV_PIXELS_IN_FLIGHT
 
 
 # -- C kernels at the least distance ------------------------------------------------------
@@ -320,3 +322,132 @@ def test_overlaps_lower_the_peak_of_mobilenet_style_models(model):
     if model == "mcunet_like":
         greedy = plan_memory(raw, _scratch(raw), "greedy")
         assert greedy.arena_bytes >= 2 * plan.arena_bytes
+
+
+# -- any CONV_2D: windows, strides, padding -------------------------------------------------
+
+CONV_HARNESS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tinyengine.h"
+
+static uint32_t rng = 4242u;
+static int32_t rnd(int32_t lo, int32_t hi) { rng = rng * 1664525u + 1013904223u; return lo + (int32_t)((rng >> 8) % (uint32_t)(hi - lo + 1)); }
+
+/* n, h, w, cin, cout, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, distance (input - output bytes) */
+static const int32_t cfg[][16] = {
+%CONFIGS%
+};
+
+int main(void)
+{
+    int bad = 0;
+    for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; ++k) {
+        const int32_t *g = cfg[k];
+        const size_t in_bytes = (size_t)g[0] * g[1] * g[2] * g[3], out_bytes = (size_t)g[0] * g[13] * g[14] * g[4];
+        const size_t d = (size_t)g[15];
+        const size_t span = out_bytes > d + in_bytes ? out_bytes : d + in_bytes;
+        int8_t *arena = malloc(span), *x = malloc(in_bytes), *ref = malloc(out_bytes);
+        te_dims in_d = {g[0], g[1], g[2], g[3]}, f_d = {g[4], g[5], g[6], g[3]}, out_d = {g[0], g[13], g[14], g[4]};
+        const size_t wn = (size_t)g[4] * g[5] * g[6] * g[3];
+        int8_t *w = malloc(wn);
+        int32_t *bias = malloc(sizeof(int32_t) * g[4]), *mult = malloc(sizeof(int32_t) * g[4]), *shift = malloc(sizeof(int32_t) * g[4]);
+        for (size_t i = 0; i < wn; ++i) w[i] = (int8_t)rnd(-127, 127);
+        for (int32_t c = 0; c < g[4]; ++c) { bias[c] = rnd(-5000, 5000); mult[c] = rnd(1 << 30, 0x7fffffff); shift[c] = rnd(-10, 0); }
+        for (size_t i = 0; i < in_bytes; ++i) x[i] = (int8_t)rnd(-128, 127);
+        te_conv_params p = {rnd(-127, 128), rnd(-128, 127), {g[7], g[8]}, {g[9], g[10]}, {g[11], g[12]},
+                            {rnd(-128, -100), rnd(100, 127)}};
+        te_per_channel_quant q = {mult, shift};
+        int32_t sz = te_conv2d_s8_get_buffer_size(&in_d, &f_d, &out_d);
+        int8_t *scr = malloc((size_t)sz + 1);
+        te_status s1 = te_conv2d_s8((te_context){scr, sz}, &p, &q, &in_d, x, &f_d, w, bias, &out_d, ref);
+        memcpy(arena + d, x, in_bytes);
+        te_status s2 = te_conv2d_s8((te_context){scr, sz}, &p, &q, &in_d, arena + d, &f_d, w, bias, &out_d, arena);
+        if (s1 != TE_OK || s2 != TE_OK || memcmp(ref, arena, out_bytes) != 0) {
+            printf("config %u differs (status %d %d)\n", (unsigned)k, (int)s1, (int)s2);
+            bad++;
+        }
+        free(arena); free(x); free(ref); free(w); free(bias); free(mult); free(shift); free(scr);
+    }
+    printf("%d bad of %u\n", bad, (unsigned)(sizeof cfg / sizeof cfg[0]));
+    return bad != 0;
+}
+"""
+
+
+def _conv_graph(n, h, w, cin, cout, k, s, d, padding):
+    from mcuflow.reference.conv import out_size
+
+    rng = np.random.default_rng(0)
+    oh, ow = (out_size(padding, size, kk, s, d) for size, kk in ((h, k[0]), (w, k[1])))
+    b = GraphBuilder("c")
+    x = b.tensor("x", [n, h, w, cin], "int8", _q())
+    wt = b.const("w", rng.integers(-127, 128, (cout, k[0], k[1], cin), dtype=np.int8),
+                 Quantization([0.02] * cout, [0] * cout, 0))
+    y = b.tensor("y", [n, oh, ow, cout], "int8", _q(0.1, 3))
+    b.op("CONV_2D", [x, wt], [y], padding=padding, stride_w=s, stride_h=s, fused_activation_function="NONE",
+         dilation_w_factor=d, dilation_h_factor=d)
+    return b.build([x], [y]), oh, ow
+
+
+def _conv_configs(count: int, seed: int) -> list[tuple[int, ...]]:
+    from mcuflow.planner.overlap import conv_still_read, least_distance
+    from mcuflow.reference.conv import conv_geometry
+
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        k = (rng.choice([1, 2, 3, 5]), rng.choice([1, 3, 5]))
+        s, d = rng.choice([1, 2, 2, 3]), rng.choice([1, 1, 2])
+        n, h, w = rng.choice([1, 1, 2]), rng.randint(1, 11), rng.randint(1, 11)
+        cin, cout = rng.randint(1, 12), rng.randint(1, 20)
+        padding = rng.choice(["SAME", "VALID"])
+        try:
+            g, oh, ow = _conv_graph(n, h, w, cin, cout, k, s, d, padding)
+            geo = conv_geometry(g, g.ops[0])
+        except Exception:  # noqa: BLE001 - a VALID window larger than the image
+            continue
+        m = conv_still_read(g, g.ops[0])
+        dist = least_distance(m, cout)
+        if rng.random() < 0.3:
+            dist = align(dist)
+        out.append((n, h, w, cin, cout, k[0], k[1], s, s, geo.pad_h, geo.pad_w, d, d, oh, ow, dist))
+    return out
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+@pytest.mark.parametrize("dsp", [False, True], ids=["portable", "dsp-emulated"])
+def test_any_conv_at_the_least_distance_equals_separate_buffers(tmp_path, dsp):
+    """Stride-2 3x3 stems, strided 1x1 shortcuts, dilation, padding: the output written over the consumed
+    part of the input at the planner's least distance gives the same bytes (ASan checks the span)."""
+    cfgs = _conv_configs(160, seed=5)
+    src = CONV_HARNESS.replace("%CONFIGS%", ",\n".join("{" + ", ".join(map(str, c)) + "}" for c in cfgs))
+    (tmp_path / "h.c").write_text(src)
+    srcs = sorted(str(p) for p in (TE / "src").rglob("*.c"))
+    exe = tmp_path / "h"
+    flags = ["-DTE_EMULATE_DSP"] if dsp else []
+    subprocess.run(["gcc", "-std=c11", "-O1", "-g", *flags, "-fsanitize=address,undefined",
+                    "-fno-sanitize-recover=all", "-I", str(TE / "include"), "-I", str(TE / "src"), str(tmp_path / "h.c"),
+                    *srcs, "-o", str(exe)], check=True, capture_output=True, text=True)
+    r = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 bad of 160" in r.stdout
+
+
+def test_a_conv_one_byte_closer_than_the_least_distance_would_be_unsafe():
+    """The least distance is tight: one byte less and some window still to be read is overwritten."""
+    from mcuflow.planner.overlap import conv_still_read, is_safe_general, least_distance
+
+    g, _, _ = _conv_graph(1, 16, 16, 3, 8, (3, 3), 2, 1, "SAME")
+    m = conv_still_read(g, g.ops[0])
+    dist = least_distance(m, 8)
+    assert dist > 0 and is_safe_general(dist, m, 8) and not is_safe_general(dist - 1, m, 8)
+
+
+def test_stride2_stem_overlaps_its_input():
+    """mcunet_det's stem (128x128x3 -> 64x64x8, 3x3 stride 2): the pair takes the input plus 144 bytes."""
+    from mcuflow.planner.overlap import overlap_distance
+
+    g, _, _ = _conv_graph(1, 128, 128, 3, 8, (3, 3), 2, 1, "SAME")
+    assert overlap_distance(g, g.ops[0]) == 144

@@ -99,13 +99,19 @@ def decide_sharing(graph: Graph, order: list[int], scratch: dict[int, int], elem
 
 
 def share(graph: Graph, order: list[int], scratch: dict[int, int], elementwise: bool = True,
-          depthwise: bool | set[int] = True, overlap: bool | set[int] = True) -> Sharing:
+          depthwise: bool | set[int] = True, overlap: bool | set[int] = True,
+          alias_latest: bool = False) -> Sharing:
     """Which tensors share a buffer, which ops run in place, which overlap partly.
 
     An op may overwrite input 0 only when no tensor of that input's buffer is
     read after the op (nor is a graph output), so nothing still needed is lost.
     ``depthwise``/``overlap``: True for every op that can, or the op indices
     allowed to (in-place depthwise; partial overlap, :mod:`.overlap`).
+    ``alias_latest``: an element-wise op with two dying inputs (a residual
+    ADD) writes over the one produced last instead of input 0. The kernels
+    allow either; which is better depends on the chain of fixed offsets each
+    input already belongs to (a skip tensor tied to the block's input by
+    partial overlaps makes one long rigid group), so the strategy tries both.
     """
     ranges = tensor_ranges(graph, order)
     by_index = {op.index: op for op in graph.ops}
@@ -141,6 +147,8 @@ def share(graph: Graph, order: list[int], scratch: dict[int, int], elementwise: 
         if not op.inputs or not op.outputs or op.inputs[0] < 0 or len(op.outputs) != 1:
             continue
         t, out = op.inputs[0], op.outputs[0]
+        if alias_latest and elementwise and op.type not in ALIAS_OPS and _lowering_inplace(op):
+            t = _latest_dying_input(graph, op, s, ranges, root, last)
         tt, ot = graph.tensors[t], graph.tensors[out]
         if tt.is_const or out in inputs or t not in ranges or out not in ranges or root(out) != out:
             continue
@@ -150,7 +158,7 @@ def share(graph: Graph, order: list[int], scratch: dict[int, int], elementwise: 
                 join(out, t)
                 inplace[op.index] = t
             continue
-        others = [i for i in op.inputs[1:] if i >= 0 and not graph.tensors[i].is_const]
+        others = [i for i in op.inputs if i >= 0 and i != t and not graph.tensors[i].is_const]
         if last[r] != s or any(root(i) == r and i != t for i in others):
             continue  # input still needed later (or read through another alias)
         if elementwise and _lowering_inplace(op) and op.type not in ALIAS_OPS:
@@ -173,6 +181,17 @@ def share(graph: Graph, order: list[int], scratch: dict[int, int], elementwise: 
                 overlaps[op.index] = (t, out, d)
                 scratch[op.index] = max(scratch.get(op.index, 0), overlap_scratch(graph, op))
     return Sharing(parent, inplace, scratch, rel, overlaps)
+
+
+def _latest_dying_input(graph: Graph, op: Op, step: int, ranges, root, last) -> int:
+    """The non-constant input of ``op`` produced last that dies at ``step`` and has the output's shape,
+    or input 0 when none does."""
+    out = graph.tensors[op.outputs[0]]
+    cands = [i for i in dict.fromkeys(op.inputs) if i >= 0 and i in ranges and not graph.tensors[i].is_const
+             and tuple(graph.tensors[i].shape) == tuple(out.shape) and graph.tensors[i].dtype == out.dtype
+             and last[root(i)] == step]
+    cands = [i for i in cands if not any(root(j) == root(i) for j in op.inputs if j >= 0 and j != i)]
+    return max(cands, key=lambda i: ranges[i][0]) if cands else op.inputs[0]
 
 
 def overlap_candidates(graph: Graph, order: list[int], scratch: dict[int, int]) -> set[int]:
@@ -258,8 +277,8 @@ def _lower_bound(bufs: list[Buffer], n_steps: int) -> int:
 
 
 def _quick_arena(graph: Graph, order: list[int], scratch: dict[int, int], depthwise,
-                 overlap: bool | set[int] = False) -> tuple[int, int]:
-    sh = share(graph, order, scratch, depthwise=depthwise, overlap=overlap)
+                 overlap: bool | set[int] = False, alias_latest: bool = False) -> tuple[int, int]:
+    sh = share(graph, order, scratch, depthwise=depthwise, overlap=overlap, alias_latest=alias_latest)
     bufs, _ = make_buffers(graph, order, sh.scratch, sh.groups, sh.rel)
     lb = _lower_bound(bufs, len(order))
     best = min(arena_of(bufs, first_fit(o, bf)) for o in _heuristic_orders(bufs) for bf in (False, True))
@@ -324,22 +343,22 @@ def inplace_strategy(graph: Graph, scratch: dict[int, int], order: list[int] | N
 
 
 def _prune(graph: Graph, order: list[int], scratch: dict[int, int], dw: set[int], ov: set[int],
-           deadline: float) -> tuple[set[int], set[int]]:
+           deadline: float, al: bool = False) -> tuple[set[int], set[int]]:
     """Drop in-place depthwise ops (each costs a copy per channel) and partial overlaps that do not
     lower the arena."""
-    best, _ = _quick_arena(graph, order, scratch, dw, ov)
+    best, _ = _quick_arena(graph, order, scratch, dw, ov, al)
     for kind, i in [("dw", i) for i in sorted(dw)] + [("ov", i) for i in sorted(ov)]:
         if time.monotonic() > deadline:
             break
         tdw, tov = (dw - {i}, ov) if kind == "dw" else (dw, ov - {i})
-        a, _ = _quick_arena(graph, order, scratch, tdw, tov)
+        a, _ = _quick_arena(graph, order, scratch, tdw, tov, al)
         if a <= best:
             dw, ov, best = tdw, tov, a
     return dw, ov
 
 
 def _choose_overlaps(graph: Graph, order: list[int], scratch: dict[int, int], dw: set[int], candidates: set[int],
-                     deadline: float) -> set[int]:
+                     deadline: float, al: bool = False) -> set[int]:
     """Partial overlaps worth having, added one at a time from the busiest step down.
 
     Each overlap ties its output to its input at a fixed distance, and chains of
@@ -349,32 +368,43 @@ def _choose_overlaps(graph: Graph, order: list[int], scratch: dict[int, int], dw
     """
     if not candidates:
         return set()
-    sh = share(graph, order, scratch, depthwise=dw, overlap=False)
+    sh = share(graph, order, scratch, depthwise=dw, overlap=False, alias_latest=al)
     bufs, _ = make_buffers(graph, order, sh.scratch, sh.groups, sh.rel)
     live = step_live(bufs, len(order))
     pos = {op_index: s for s, op_index in enumerate(order)}
     ov: set[int] = set()
-    cur = _quick_arena(graph, order, scratch, dw, ov)
+    cur = _quick_arena(graph, order, scratch, dw, ov, al)
     for i in sorted(candidates, key=lambda i: (-live[pos[i]], pos[i])):
         if time.monotonic() > deadline:
             break
-        trial = _quick_arena(graph, order, scratch, dw, ov | {i})
+        trial = _quick_arena(graph, order, scratch, dw, ov | {i}, al)
+        if trial[0] > cur[0] and trial[1] < cur[1]:
+            # A lower bound the heuristics miss (the chain of offsets is awkward to pack): ask the
+            # local search before giving the overlap up.
+            trial = (_searched_arena(graph, order, scratch, dw, ov | {i}, trial[1], al), trial[1])
         if trial[0] <= cur[0] and trial[1] <= cur[1]:
             ov, cur = ov | {i}, trial
     return ov
 
 
+def _searched_arena(graph: Graph, order: list[int], scratch: dict[int, int], depthwise, overlap: set[int],
+                    lower_bound: int, al: bool = False, budget_s: float = 0.1) -> int:
+    sh = share(graph, order, scratch, depthwise=depthwise, overlap=overlap, alias_latest=al)
+    bufs, _ = make_buffers(graph, order, sh.scratch, sh.groups, sh.rel)
+    return arena_of(bufs, search_placement(bufs, lower_bound, budget_s))
+
+
 def _plan_for_order(graph: Graph, order: list[int], scratch: dict[int, int], budget_s: float,
-                    overlap: bool = True, name: str = "mcuflow") -> MemoryPlan:
+                    overlap: bool = True, name: str = "mcuflow", al: bool = False) -> MemoryPlan:
     by_index = {op.index: op for op in graph.ops}
-    full = share(graph, order, scratch, overlap=overlap)
+    full = share(graph, order, scratch, overlap=overlap, alias_latest=al)
     dw = {i for i in full.inplace if by_index[i].type == "DEPTHWISE_CONV_2D"}
     # The choices compare heuristic placements only. Overlaps are chosen with every depthwise op in
     # place (together they lower the busiest steps), then both are pruned back to what pays.
     t = max(1.0, 4 * budget_s)
-    ov = _choose_overlaps(graph, order, scratch, dw, set(full.overlaps), time.monotonic() + t)
-    dw, ov = _prune(graph, order, scratch, dw, ov, time.monotonic() + t)
-    sh = share(graph, order, scratch, depthwise=dw, overlap=ov)
+    ov = _choose_overlaps(graph, order, scratch, dw, set(full.overlaps), time.monotonic() + t, al)
+    dw, ov = _prune(graph, order, scratch, dw, ov, time.monotonic() + t, al)
+    sh = share(graph, order, scratch, depthwise=dw, overlap=ov, alias_latest=al)
     bufs, _ = make_buffers(graph, order, sh.scratch, sh.groups, sh.rel)
     lb = _lower_bound(bufs, len(order))
     notes = [f"in-place depthwise on ops {sorted(dw)}"] if dw else []
@@ -392,12 +422,19 @@ def mcuflow_strategy(graph: Graph, scratch: dict[int, int], order: list[int] | N
     best: MemoryPlan | None = None
     name = "mcuflow" if overlap else "mcuflow-no-overlap"
     for o in orders:
-        p = _plan_for_order(graph, o, scratch, budget_s, overlap, name)
-        if best is None or p.arena_bytes < best.arena_bytes:
-            best = p
-        if best.arena_bytes <= best.lower_bound:
-            break
+        for al in (False, True):
+            p = _plan_for_order(graph, o, scratch, budget_s, overlap, name, al)
+            if best is None or p.arena_bytes < best.arena_bytes:
+                best = p
+            if best.arena_bytes <= best.lower_bound and (al or not _has_binary_inplace(graph)):
+                return best
     return best
+
+
+def _has_binary_inplace(graph: Graph) -> bool:
+    """Whether ``alias_latest`` could change anything: some in-place op has two non-constant inputs."""
+    return any(op.type not in ALIAS_OPS and _lowering_inplace(op)
+               and sum(1 for i in op.inputs if i >= 0 and not graph.tensors[i].is_const) > 1 for op in graph.ops)
 
 
 def mcuflow_no_overlap_strategy(graph: Graph, scratch: dict[int, int], order: list[int] | None = None) -> MemoryPlan:

@@ -42,6 +42,19 @@ extern "C" {
  */
 #define TE_POINTWISE_PIXELS_IN_FLIGHT 2
 
+/**
+ * Promise of ::te_conv2d_s8 for every other shape (any filter size, stride,
+ * padding, dilation), portable and DSP alike: output pixels (n, oy, ox) are
+ * produced in increasing order, in groups of at most this many consecutive
+ * pixels, and once a pixel's outputs are being written only the windows of
+ * that group's pixels and later ones are read. So the output may start below
+ * the input and run over the part of it no later window reads: the planner
+ * (mcuflow/planner/overlap.py) computes, pixel by pixel, the least distance
+ * that keeps every byte a later window reads intact. No extra scratch is
+ * needed (the DSP path's im2col rows are taken before the pair is written).
+ */
+#define TE_CONV_PIXELS_IN_FLIGHT 2
+
 /** Parameters of ::te_conv2d_s8. */
 typedef struct {
     int32_t input_offset;     /**< Added to every input value: -input zero point, [-127, 128]. */
@@ -103,8 +116,9 @@ int32_t te_conv2d_s8_get_buffer_size(const te_dims *input_dims, const te_dims *f
  * @param[in]  filter      Filter data, int8 [C_out, KH, KW, C_f].
  * @param[in]  bias        Bias, int32 [C_out], or NULL for none.
  * @param[in]  output_dims Output shape [N, OH, OW, C_out].
- * @param[out] output      Output data, int8 [N, OH, OW, C_out]; must not overlap the input, except for
- *                         a pointwise layer (see ::TE_POINTWISE_PIXELS_IN_FLIGHT).
+ * @param[out] output      Output data, int8 [N, OH, OW, C_out]; may start below the input and overlap
+ *                         its already-consumed part (see ::TE_POINTWISE_PIXELS_IN_FLIGHT and
+ *                         ::TE_CONV_PIXELS_IN_FLIGHT), otherwise must not overlap it.
  * @return ::TE_OK, ::TE_ERR_BUFFER for an overlapping pointwise layer without its scratch, or
  *         ::TE_ERR_ARG for a NULL pointer or inconsistent shapes/parameters.
  */
