@@ -86,7 +86,7 @@ def cmd_inspect(args) -> int:
     return 0
 
 
-def cmd_compile(args) -> int:
+def _compile(args, patch):
     from .codegen import compile_model
 
     if args.int8_io:  # the device takes and returns int8: boundary QUANTIZE/DEQUANTIZE folded away
@@ -94,13 +94,32 @@ def cmd_compile(args) -> int:
         from .passes import strip_float_io
 
         graph, model_bytes = load(args.model)
-        gen = render(strip_float_io(graph), model_bytes, name=args.name, strategy=args.strategy, patch=args.patch)
-    else:
-        gen = compile_model(args.model, name=args.name, strategy=args.strategy, patch=args.patch)
+        return render(strip_float_io(graph), model_bytes, name=args.name, strategy=args.strategy, patch=patch)
+    return compile_model(args.model, name=args.name, strategy=args.strategy, patch=patch)
+
+
+def cmd_compile(args) -> int:
+    gen = _compile(args, args.patch)
     if args.board:
+        from .errors import DoesNotFitError
         from .planner.budget import check_fits  # refuses before anything is written
 
-        check_fits(gen.report, args.board)
+        try:
+            check_fits(gen.report, args.board)
+        except DoesNotFitError as layered:
+            if args.patch is not None:
+                raise
+            # Layer by layer does not fit: the patch-based schedule (MCUNetV2) is the scheduler's other
+            # answer, at the price of some recomputed MACs. Refused with both figures when neither fits.
+            patched = _compile(args, "auto")
+            if "patch" not in patched.report:
+                raise
+            try:
+                check_fits(patched.report, args.board)
+            except DoesNotFitError as p:
+                raise DoesNotFitError(f"{layered}; patch by patch: {p}") from None
+            print(f"layer by layer does not fit {args.board}: compiled patch by patch instead")
+            gen = patched
     paths = gen.write(args.output)
     if args.json:
         _print_json(gen.report)

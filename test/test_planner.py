@@ -168,6 +168,23 @@ def test_compile_refuses_a_model_that_does_not_fit_before_writing(tmp_path, caps
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_compile_falls_back_to_patches_when_layer_by_layer_does_not_fit(tmp_path, capsys):
+    """mobilenetv2_176 needs ~370 KB layer by layer (one expanded tensor is 372 KB), more than the 320 KB
+    board; patch by patch it fits, and `--board` says it switched."""
+    import json
+
+    from mcuflow.cli import main
+    from mcuflow.tflite.writer import write_model
+
+    model = tmp_path / "m.tflite"
+    model.write_bytes(write_model(build("mobilenetv2_176")))
+    out = tmp_path / "out"
+    assert main(["compile", str(model), "-o", str(out), "--board", "mps2_an500"]) == 0
+    assert "compiled patch by patch instead" in capsys.readouterr().out
+    report = json.loads((out / "report.json").read_text())
+    assert "patch" in report and report["peak_sram_bytes"]["total"] < 320 * 1024
+
+
 def test_report_carries_peak_sram_and_macs():
     from mcuflow.codegen import compile_model
 
