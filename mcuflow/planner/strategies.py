@@ -67,7 +67,7 @@ def _lowering_inplace(op: Op) -> bool:
 
 
 def depthwise_inplace_scratch(graph: Graph, op: Op) -> int:
-    """Bytes of the one-channel buffer of an in-place depthwise conv (N*OH*OW), 0 if it cannot run in place."""
+    """Scratch bytes of an in-place depthwise conv (its row ring, or one channel: N*OH*OW), 0 if it cannot run in place."""
     if op.type != "DEPTHWISE_CONV_2D" or len(op.inputs) < 2:
         return 0
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
@@ -77,7 +77,13 @@ def depthwise_inplace_scratch(graph: Graph, op: Op) -> int:
         return 0
     if any(i >= 0 and not graph.tensors[i].is_const for i in op.inputs[1:]):
         return 0
-    return int(y.shape[0] * y.shape[1] * y.shape[2])
+    from ..errors import McuflowError
+    from .inplace_dw import op_scratch_bytes
+
+    try:
+        return op_scratch_bytes(graph, op)
+    except McuflowError:
+        return 0
 
 
 @dataclass

@@ -1,13 +1,54 @@
 #include "te_conv_internal.h"
 #include "te_mac_dsp.h"
+#include "te_dw_rows.h"
 #include "te_inplace.h"
 
-int32_t te_depthwise_conv2d_inplace_s8_get_buffer_size(const te_dims *output_dims)
+/*
+ * Whether output row r of a channel may be written over the input as soon as
+ * it is computed: the bytes it covers (pixels below (r + 1) * OW) must all
+ * belong to input rows the ring has already gathered, i.e. lie below the
+ * first row not yet gathered (row oy * S_h - P_h + K_h of the same batch).
+ * Mirrored by mcuflow.planner.inplace_dw.
+ */
+static int te_dw_direct_ok(int32_t n, int32_t in_h, int32_t in_w, int32_t out_h, int32_t out_w, int32_t k_h,
+                           int32_t s_h, int32_t p_h)
 {
-    if (!te_mac_dims_ok(output_dims)) {
+    for (int32_t b = 0; b < n; ++b) {
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int64_t written = ((int64_t)b * out_h + oy + 1) * out_w;
+            const int64_t y_next = TE_CLAMP((int64_t)oy * s_h - p_h + k_h, 0, (int64_t)in_h);
+            if (written > ((int64_t)b * in_h + y_next) * in_w) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Bytes of the row ring when the kernel takes the ring (0 otherwise: the one-channel buffer). */
+static int64_t te_dw_inplace_ring(const te_dw_conv_params *params, const te_dims *in, const te_dims *f,
+                                  const te_dims *out)
+{
+    if (!te_dw_rows_ok(f->h, f->w, params->dilation) || params->stride.h < 1 || params->stride.w < 1 ||
+        params->padding.h < 0 || params->padding.w < 0 ||
+        !te_dw_direct_ok(in->n, in->h, in->w, out->h, out->w, f->h, params->stride.h, params->padding.h)) {
+        return 0;
+    }
+    const int64_t ring = te_dw_ring_bytes(f->h, out->w, params->stride.w, f->w);
+    /* Never more than the one-channel buffer, so running in place never costs more memory than before. */
+    return ring > 0 && ring <= (int64_t)out->n * out->h * out->w ? ring : 0;
+}
+
+int32_t te_depthwise_conv2d_inplace_s8_get_buffer_size(const te_dw_conv_params *params, const te_dims *input_dims,
+                                                       const te_dims *filter_dims, const te_dims *output_dims)
+{
+    if (params == NULL || !te_mac_dims_ok(input_dims) || !te_mac_dims_ok(filter_dims) ||
+        !te_mac_dims_ok(output_dims)) {
         return -1;
     }
-    return output_dims->n * output_dims->h * output_dims->w;
+    const int64_t ring = te_dw_inplace_ring(params, input_dims, filter_dims, output_dims);
+    const int64_t bytes = ring > 0 ? ring : (int64_t)output_dims->n * output_dims->h * output_dims->w;
+    return bytes > INT32_MAX ? -1 : (int32_t)bytes;
 }
 
 /* Input channel c is consumed: its positions now take output channel c. */
@@ -187,6 +228,26 @@ te_status te_depthwise_conv2d_inplace_s8(te_context ctx, const te_dw_conv_params
     const size_t out_pixels = (size_t)n * (size_t)out_h * (size_t)out_w;
     if (out_pixels > in_pixels) {
         return TE_ERR_ARG; /* the output would reach past the input's channel-c positions */
+    }
+    const int64_t ring = te_dw_inplace_ring(params, input_dims, filter_dims, output_dims);
+    if (ring > 0) {
+        if (ctx.buf == NULL || ctx.size < ring) {
+            return TE_ERR_BUFFER;
+        }
+        const uintptr_t r0 = ((uintptr_t)ctx.buf + 3u) & ~(uintptr_t)3u;
+        int16_t *rbuf = (int16_t *)((int8_t *)ctx.buf + (r0 - (uintptr_t)ctx.buf));
+        if (te_ranges_overlap(ctx.buf, (size_t)ctx.size, data, in_pixels * (size_t)ch)) {
+            return TE_ERR_BUFFER;
+        }
+        te_dw_rows g = {data, in_h, in_w, ch, out_h, out_w, k_h, k_w, params->stride.h, params->stride.w,
+                        params->padding.h, params->padding.w, params->input_offset, params->output_offset,
+                        params->activation, rbuf, te_dw_ring_width(out_w, params->stride.w, k_w)};
+        memset(rbuf, 0, (size_t)(ring - 3)); /* the interleaved ring's fourth lane is read (times a zero tap) */
+        for (int32_t c = 0; c < ch; ++c) {
+            g.in = data + c;
+            te_dw_rows_channel(&g, filter + c, bias, quant, c, data + c, 0, n * out_h);
+        }
+        return TE_OK;
     }
     int8_t *chan = (int8_t *)ctx.buf;
     if (chan == NULL || ctx.size < 0 || (size_t)ctx.size < out_pixels) {

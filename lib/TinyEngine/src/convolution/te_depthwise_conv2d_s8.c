@@ -1,4 +1,5 @@
 #include "te_conv_internal.h"
+#include "te_dw_rows.h"
 #include "te_mac_dsp.h"
 
 /*
@@ -41,7 +42,7 @@ int32_t te_depthwise_conv2d_s8_get_buffer_size(const te_dims *input_dims, const 
  */
 static void te_dw_dsp(uint32_t *wq, const te_dw_conv_params *params, const te_per_channel_quant *quant,
                       const te_dims *input_dims, const int8_t *input, const te_dims *filter_dims, const int8_t *filter,
-                      const int32_t *bias, const te_dims *output_dims, int8_t *output)
+                      const int32_t *bias, const te_dims *output_dims, int8_t *output, int32_t row_begin)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
@@ -61,10 +62,11 @@ static void te_dw_dsp(uint32_t *wq, const te_dw_conv_params *params, const te_pe
         }
         const te_chq q0 = te_chq_of(bias, quant, cg), q1 = te_chq_of(bias, quant, cg + 1);
         const te_chq q2 = te_chq_of(bias, quant, cg + 2), q3 = te_chq_of(bias, quant, cg + 3);
-        for (int32_t b = 0; b < input_dims->n; ++b) {
+        for (int32_t r = row_begin; r < input_dims->n * out_h; ++r) {
+            const int32_t b = r / out_h, oy = r - b * out_h;
             const int8_t *in_batch = input + (size_t)b * in_h * in_w * c + cg;
-            int8_t *out = output + (size_t)b * out_h * out_w * c + cg;
-            for (int32_t oy = 0; oy < out_h; ++oy) {
+            int8_t *out = output + (size_t)r * out_w * c + cg;
+            {
                 const int32_t y0 = oy * stride.h - pad.h;
                 const int32_t ky_begin = te_tap_begin(y0, dil.h);
                 const int32_t ky_end = te_tap_end(y0, dil.h, in_h, k_h);
@@ -152,25 +154,52 @@ te_status te_depthwise_conv2d_s8(te_context ctx, const te_dw_conv_params *params
     const te_activation act = params->activation;
     int32_t c_begin = 0; /* channels below this one are done */
     (void)ctx;
+    /*
+     * Channel by channel over a ring of int16 rows (te_dw_rows.h), the ring
+     * kept in the output's last rows: all channels of rows below row_begin,
+     * then the loops below fill the last rows over the ring.
+     */
+    const int32_t n_rows = input_dims->n * out_h;
+    int32_t row_begin = 0;
+    const size_t in_bytes = (size_t)input_dims->n * in_h * in_w * in_c;
+    const size_t row_bytes = (size_t)out_w * out_c;
+    if (mult == 1 && te_dw_rows_ok(k_h, k_w, dil) && !te_ranges_overlap(input, in_bytes, output, n_rows * row_bytes)) {
+        const int64_t ring = te_dw_ring_bytes(k_h, out_w, stride.w, k_w);
+        const int64_t t = ring > 0 ? (ring + (int64_t)row_bytes - 1) / (int64_t)row_bytes : n_rows;
+        if (t < n_rows) {
+            row_begin = n_rows - (int32_t)t;
+            int8_t *tail = output + (size_t)row_begin * row_bytes;
+            const uintptr_t r0 = ((uintptr_t)tail + 3u) & ~(uintptr_t)3u;
+            int16_t *rbuf = (int16_t *)(tail + (r0 - (uintptr_t)tail));
+            memset(rbuf, 0, (size_t)(ring - 3)); /* the interleaved ring's fourth lane is read (times a zero tap) */
+            te_dw_rows g = {input, in_h, in_w, in_c, out_h, out_w, k_h, k_w, stride.h, stride.w, pad.h, pad.w,
+                            in_off, out_off, act, rbuf, te_dw_ring_width(out_w, stride.w, k_w)};
+            for (int32_t c = 0; c < in_c; ++c) {
+                g.in = input + c;
+                te_dw_rows_channel(&g, filter + c, bias, quant, c, output + c, 0, row_begin);
+            }
+        }
+    }
 #if TE_DSP
     if (mult == 1 && out_c >= 4 && ctx.buf != NULL && ((uintptr_t)ctx.buf & 3u) == 0 &&
         ctx.size >= k_h * k_w * 8) {
         te_dw_dsp((uint32_t *)ctx.buf, params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
-                  output);
+                  output, row_begin);
         c_begin = out_c & ~3;
     }
 #endif
     /* Strides, in elements, between vertically / horizontally dilated taps. */
     const int32_t in_tap_y = dil.h * in_w * in_c, in_tap_x = dil.w * in_c;
     const int32_t w_tap_y = k_w * out_c, w_tap_x = out_c;
-    int8_t *out_pixel = output;
-    if (c_begin == out_c) {
+    int8_t *out_pixel = output + (size_t)row_begin * row_bytes;
+    if (c_begin == out_c || row_begin == n_rows) {
         return TE_OK;
     }
 
-    for (int32_t b = 0; b < input_dims->n; ++b) {
+    for (int32_t r = row_begin; r < n_rows; ++r) {
+        const int32_t b = r / out_h, oy = r - b * out_h;
         const int8_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
-        for (int32_t oy = 0; oy < out_h; ++oy) {
+        {
             const int32_t y0 = oy * stride.h - pad.h;
             const int32_t ky_begin = te_tap_begin(y0, dil.h);
             const int32_t ky_end = te_tap_end(y0, dil.h, in_h, k_h);
