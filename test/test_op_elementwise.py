@@ -647,3 +647,98 @@ def test_binary_reference_matches_tflm_slow(op_type, shapes, q1, q2, qo, act, se
 @pytest.mark.parametrize("op_type", ["RELU", "RELU6", "HARD_SWISH"])
 def test_unary_reference_matches_tflm_slow(op_type, qi, qo):
     check_unary_reference(op_type, qi, qo)
+
+
+# == fast paths: ADD tables, MUL one-multiply requantization, unrolled loops =========
+@FAST
+@given(q1=st.tuples(scales, int8_zps), q2=st.tuples(scales, int8_zps), qo=st.tuples(scales, int8_zps),
+       act=activations, size=st.one_of(st.integers(0, 9), st.integers(10, 700)), seed=st.integers(0, 2**31),
+       alias=st.sampled_from([None, 1, 2]))
+def test_c_add_table_matches_reference(lib, q1, q2, qo, act, size, seed, alias):
+    from mcuflow.codegen.lower_elementwise import ADD_TABLE_SIZE, add_table
+
+    g = binary_graph("ADD", (size,), (size,), q1, q2, qo, act)
+    try:
+        p = ew.add_params(g, g.ops[0])
+    except UnsupportedError:
+        assume(False)
+        return
+    cp = c_add_params(p)
+    py_table = add_table(p)
+    c_table = np.zeros(ADD_TABLE_SIZE, np.int32)
+    assert lib.te_add_s8_make_table(ctypes.byref(cp), ptr(c_table)) == 0
+    np.testing.assert_array_equal(c_table, py_table)
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-128, 128, size).astype(np.int8)
+    b = rng.integers(-128, 128, size).astype(np.int8)
+    want = ew.add_int8(a, b, p)
+    a_in, b_in = a.copy(), b.copy()
+    out = {None: np.zeros(size, np.int8), 1: a_in, 2: b_in}[alias]
+    assert lib.te_add_table_s8(ctypes.byref(cp), ptr(py_table), I32(size), ptr(a_in), ptr(b_in), ptr(out)) == 0
+    np.testing.assert_array_equal(out, want)
+
+
+def test_c_add_table_all_pairs_and_rejects(lib):
+    """Every (x, y) pair once, with TFLM-like constants (the one-SMLAL path) and full range."""
+    from mcuflow.codegen.lower_elementwise import add_table
+
+    g = binary_graph("ADD", (65536,), (65536,), (0.05, 18), (0.031, -11), (0.06, -10), "NONE")
+    p = ew.add_params(g, g.ops[0])
+    x, y = np.meshgrid(ALL_INT8, ALL_INT8)
+    x, y = x.reshape(-1).copy(), y.reshape(-1).copy()
+    out = np.zeros_like(x)
+    cp = c_add_params(p)
+    table = add_table(p)
+    assert lib.te_add_table_s8(ctypes.byref(cp), ptr(table), I32(x.size), ptr(x), ptr(y), ptr(out)) == 0
+    np.testing.assert_array_equal(out, ew.add_int8(x, y, p))
+    assert lib.te_add_table_s8(ctypes.byref(cp), None, I32(4), ptr(x), ptr(y), ptr(out)) == -1
+    assert lib.te_add_table_s8(ctypes.byref(cp), ptr(table), I32(-1), ptr(x), ptr(y), ptr(out)) == -1
+    assert lib.te_add_s8_make_table(ctypes.byref(cp), None) == -1
+
+
+@FAST
+@given(qs=st.tuples(st.tuples(scales, int8_zps), st.tuples(scales, int8_zps), st.tuples(scales, int8_zps)),
+       act=activations, hw=st.integers(1, 7), c=st.integers(1, 19), swap=st.booleans(), vector=st.booleans(),
+       alias=st.booleans(), seed=st.integers(0, 2**31))
+def test_c_mul_channel_broadcast_matches_reference(lib, qs, act, hw, c, swap, vector, alias, seed):
+    """Squeeze-excite scaling: [1, H, W, C] times a per-channel [C] or [1, 1, 1, C], either order, in place."""
+    big, small = (1, hw, hw, c), ((c,) if vector else (1, 1, 1, c))
+    s1, s2 = (small, big) if swap else (big, small)
+    g = binary_graph("MUL", s1, s2, *qs, act)
+    try:
+        p = ew.mul_params(g, g.ops[0])
+    except UnsupportedError:
+        assume(False)
+        return
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-128, 128, s1).astype(np.int8)
+    b = rng.integers(-128, 128, s2).astype(np.int8)
+    want = ew.mul_int8(a, b, p)
+    cp = c_mul_params(p)
+    a_in, b_in = a.copy(), b.copy()
+    out = (b_in if swap else a_in) if alias else np.zeros(want.shape, np.int8)
+    st_ = lib.te_mul_broadcast_s8(ctypes.byref(cp), ctypes.byref(c_shape(s1)), ptr(a_in),
+                                  ctypes.byref(c_shape(s2)), ptr(b_in), ptr(out))
+    assert st_ == 0
+    np.testing.assert_array_equal(out.reshape(want.shape), want)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 4, 5, 7, 8, 257])
+def test_c_lut_kernel_tails(lib, n):
+    table = ew.hard_swish_lut(0.05, -3, 0.03, 7)
+    x = np.random.default_rng(n).integers(-128, 128, n).astype(np.int8)
+    out = np.zeros(n, np.int8)
+    assert lib.te_lut_s8(ptr(table), I32(n), ptr(x), ptr(out)) == 0
+    np.testing.assert_array_equal(out, table[x.astype(np.int64) + 128])
+
+
+def test_lowering_uses_add_table_for_large_flat_add():
+    from mcuflow.codegen import render
+    from mcuflow.codegen.lower_elementwise import ADD_TABLE_MIN_ELEMENTS
+    from mcuflow.verify.host import verify_graph
+
+    n = ADD_TABLE_MIN_ELEMENTS
+    g = binary_graph("ADD", (1, n // 16, 4, 4), (1, n // 16, 4, 4), (0.05, 3), (0.07, -9), (0.1, 2), "RELU")
+    code = "\n".join(render(g, write_model(g)).files.values())
+    assert "te_add_table_s8(" in code and "te_add_s8(" not in code
+    verify_graph(g, n_inputs=2)

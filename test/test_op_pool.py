@@ -362,3 +362,46 @@ def test_mean_rejects_non_constant_axis():
     g = b.build([x, ax], [y])
     with pytest.raises(UnsupportedError, match="constant"):
         mean_params(g, g.ops[0])
+
+
+# == window loops: four channels in registers, DSP path (emulated on the host) ============
+@pytest.fixture(scope="module", params=["portable", "dsp"])
+def any_lib(request):
+    """The kernels built as they are, and with TE_EMULATE_DSP (the SXTAB16 / SSUB8+SEL window loops)."""
+    if request.param == "portable":
+        return te.build(["pooling"])
+    saved = te.CFLAGS
+    te.CFLAGS = saved + ["-DTE_EMULATE_DSP"]
+    try:
+        return te.build(["pooling"])
+    finally:
+        te.CFLAGS = saved
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(cfg=st.one_of(pool_cfgs(), mean_cfgs()), seed=st.integers(0, 2**16))
+def test_c_kernel_matches_reference_both_paths(any_lib, cfg, seed):
+    test_c_kernel_matches_reference.hypothesis.inner_test(any_lib, cfg, seed)
+
+
+@pytest.mark.parametrize("cfg", [
+    # more than 256 pixels in one window row: the 16-bit lane sums are flushed in between
+    MeanCfg((1, 2, 300, 5), [1, 2], True, 0.05, -3, 0.04, 7),
+    MeanCfg((2, 17, 19, 13), [1, 2], False, 0.02, 100, 0.02, 100),
+    MeanCfg((1, 6, 6, 240), [1, 2], False, 0.1, -128, 0.05, 3),
+    PoolCfg("AVERAGE_POOL_2D", (1, 1, 300, 8), (1, 300), (1, 1), "VALID", "NONE", 0.1, 0),
+    PoolCfg("AVERAGE_POOL_2D", (1, 8, 8, 64), (8, 8), (8, 8), "VALID", "NONE", 0.1, 5),
+    PoolCfg("AVERAGE_POOL_2D", (1, 7, 5, 11), (3, 2), (2, 1), "SAME", "RELU6", 0.05, -20),
+    PoolCfg("MAX_POOL_2D", (1, 8, 8, 64), (3, 3), (1, 1), "SAME", "NONE", 0.1, 0),
+    PoolCfg("MAX_POOL_2D", (2, 9, 7, 7), (2, 3), (2, 2), "VALID", "RELU", 0.05, 10),
+], ids=lambda c: f"{type(c).__name__}{c.shape}")
+def test_c_window_loops_saturated_and_random(any_lib, cfg):
+    g = build([cfg])
+    shape = g.tensors[g.inputs[0]].shape
+    rng = np.random.default_rng(7)
+    fills = [np.full(shape, v, dtype=np.int8) for v in (-128, 127, 0)]
+    for x in fills + [rng.integers(-128, 128, shape).astype(np.int8)]:
+        want = run_graph(g, [x])[g.outputs[0]]
+        status, got = (run_mean_c if isinstance(cfg, MeanCfg) else run_pool_c)(any_lib, g, x)
+        assert status == 0
+        np.testing.assert_array_equal(got, want)

@@ -5,8 +5,12 @@ DEQUANTIZE. Every constant (multipliers, clamps, the lookup tables) comes
 from the helpers the NumPy reference uses (:mod:`mcuflow.reference.elementwise`),
 so the generated C and the reference agree by construction.
 
-- ADD/MUL with equal operand shapes run flat (``te_add_s8``); otherwise the
-  broadcasting kernel gets both shapes and builds its loop nest itself.
+- ADD/MUL with equal operand shapes run flat; otherwise the broadcasting
+  kernel gets both shapes and builds its loop nest itself. A flat ADD of at
+  least :data:`ADD_TABLE_MIN_ELEMENTS` elements runs as ``te_add_table_s8``
+  with its two 256-entry rescale tables (:func:`add_table`) as a const array:
+  2 KiB of flash per ADD for about a tenth of the instructions; smaller ones
+  keep ``te_add_s8`` and no table.
 - RELU is a requantization (TFLM rescales to the output scale), or a plain
   clamp when input and output quantization are equal. RELU6 is always a
   clamp on the input scale, as TFLM computes it.
@@ -39,10 +43,17 @@ from ..reference.elementwise import (
     tanh_table_for,
     tensor_qparams,
 )
+from ..quant import multiply_by_quantized_multiplier_smaller_than_one_exp
 from .lowering import LoweringContext, lower
 
 #: te_elementwise.h TE_ELEMENTWISE_MAX_DIMS
 MAX_DIMS = 6
+
+#: te_elementwise.h TE_ADD_TABLE_SIZE
+ADD_TABLE_SIZE = 512
+
+#: Smallest flat ADD that gets a table: below it the 2 KiB of flash buy too few instructions.
+ADD_TABLE_MIN_ELEMENTS = 256
 
 #: QUANTIZE int -> int: (input dtype, output dtype) -> kernel.
 REQUANTIZE_KERNELS = {
@@ -135,9 +146,36 @@ def _binary(graph: Graph, op: Op, ctx: LoweringContext, params: str, flat_fn: st
              ctx.tensor(y))
 
 
+def add_table(p: AddParams) -> np.ndarray:
+    """The ``te_add_s8_make_table`` table: each input's own rescale for every int8 value.
+
+    Entry ``x + 128`` is input 1's value for ``x``, entry ``x + 384`` input 2's, computed
+    exactly as the reference ``add_int8`` rescales each input before the sum.
+    """
+    x = np.arange(-128, 128, dtype=np.int64)
+    t1 = multiply_by_quantized_multiplier_smaller_than_one_exp((x + p.input1_offset) << p.left_shift,
+                                                               p.input1_multiplier, p.input1_shift)
+    t2 = multiply_by_quantized_multiplier_smaller_than_one_exp((x + p.input2_offset) << p.left_shift,
+                                                               p.input2_multiplier, p.input2_shift)
+    table = np.concatenate([np.asarray(t1, dtype=np.int64), np.asarray(t2, dtype=np.int64)])
+    if table.min() < -(1 << 31) or table.max() >= (1 << 31):
+        raise ValueError("ADD rescale table does not fit int32")
+    assert table.size == ADD_TABLE_SIZE
+    return table.astype(np.int32)
+
+
 @lower("ADD", inplace=True)
 def lower_add(graph: Graph, op: Op, ctx: LoweringContext) -> None:
-    _binary(graph, op, ctx, _add_struct(ctx, add_params(graph, op)), "te_add_s8", "te_add_broadcast_s8")
+    p = add_params(graph, op)
+    a, b, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    ta, tb, ty = graph.tensors[a], graph.tensors[b], graph.tensors[y]
+    rank = len(broadcast_shape(ta.shape, tb.shape, op))
+    if ty.size >= ADD_TABLE_MIN_ELEMENTS and _extended(ta.shape, rank) == _extended(tb.shape, rank):
+        table = ctx.const_array("add_table", add_table(p), "int32_t")
+        ctx.call("te_add_table_s8", _add_struct(ctx, p), table, str(ty.size), ctx.tensor(a), ctx.tensor(b),
+                 ctx.tensor(y))
+        return
+    _binary(graph, op, ctx, _add_struct(ctx, p), "te_add_s8", "te_add_broadcast_s8")
 
 
 @lower("MUL", inplace=True)

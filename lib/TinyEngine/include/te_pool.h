@@ -23,6 +23,11 @@
  * where (m, s) is in_scale / out_scale / count folded the way TFLM folds it
  * (see ::te_mean_params).
  *
+ * All three walk a window four channels at a time with the sums or maxima in
+ * registers; on Armv7E-M (TE_DSP) one word load feeds SXTAB16 (sums in 16-bit
+ * lanes, widened to int32 at least every 256 pixels, so exact) or SSUB8 + SEL
+ * (four maxima). A mean over H and W (global average pooling) takes that path.
+ *
  * Scratch memory is the caller's: ask `*_get_buffer_size()` and pass a
  * ::te_context of at least that many bytes (4-byte aligned).
  * Input and output must not overlap.

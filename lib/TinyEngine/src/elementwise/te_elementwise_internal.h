@@ -119,18 +119,28 @@ static inline void te_ew_quantize_multiplier(double real, int32_t *multiplier, i
 
 /* -- per-element arithmetic --------------------------------------------------- */
 
-/* TFLM AddFunc (int8). */
-static inline int8_t te_ew_add_one(const te_add_params *p, int32_t x, int32_t y)
+/* One input of TFLM AddFunc (int8): the offset, the left shift and that input's rescale. */
+static inline int32_t te_ew_add_input(int32_t x, int32_t offset, int32_t left_shift, const te_quant *q)
 {
-    /* |x + offset| <= 383 and left_shift <= 22 keep the products inside int32. */
-    const int32_t a = (x + p->input1_offset) * (1 << p->left_shift);
-    const int32_t b = (y + p->input2_offset) * (1 << p->left_shift);
-    const int32_t sa = te_rdbpot(te_srdhm(a, p->input1_quant.multiplier), -p->input1_quant.shift);
-    const int32_t sb = te_rdbpot(te_srdhm(b, p->input2_quant.multiplier), -p->input2_quant.shift);
+    /* |x + offset| <= 383 and left_shift <= 22 keep the product inside int32. */
+    const int32_t a = (x + offset) * (1 << left_shift);
+    return te_rdbpot(te_srdhm(a, q->multiplier), -q->shift);
+}
+
+/* The rest of TFLM AddFunc (int8), from the two rescaled inputs. */
+static inline int8_t te_ew_add_finish(const te_add_params *p, int32_t sa, int32_t sb)
+{
     /* TFLM's int32 sum; wraps (in unsigned, to stay defined C) only for multipliers TFLM never makes. */
     const int32_t sum = (int32_t)((uint32_t)sa + (uint32_t)sb);
     const int32_t raw = te_rdbpot(te_srdhm(sum, p->output_quant.multiplier), -p->output_quant.shift) + p->output_offset;
     return (int8_t)TE_CLAMP(raw, p->activation.min, p->activation.max);
+}
+
+/* TFLM AddFunc (int8). */
+static inline int8_t te_ew_add_one(const te_add_params *p, int32_t x, int32_t y)
+{
+    return te_ew_add_finish(p, te_ew_add_input(x, p->input1_offset, p->left_shift, &p->input1_quant),
+                            te_ew_add_input(y, p->input2_offset, p->left_shift, &p->input2_quant));
 }
 
 /* TFLM MulElementwise (int8). */

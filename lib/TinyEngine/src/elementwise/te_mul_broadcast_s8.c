@@ -1,4 +1,4 @@
-#include "te_elementwise_internal.h"
+#include "te_mul_fast.h"
 
 static void mul_row(const void *params, int32_t n, const int8_t *in1, int32_t step1, const int8_t *in2,
                     int32_t step2, int8_t *out)
@@ -11,6 +11,12 @@ static void mul_row(const void *params, int32_t n, const int8_t *in1, int32_t st
     }
 }
 
+static void mul_row_fast(const void *params, int32_t n, const int8_t *in1, int32_t step1, const int8_t *in2,
+                         int32_t step2, int8_t *out)
+{
+    te_mul_row_fast((const te_mul_params *)params, n, in1, step1, in2, step2, out);
+}
+
 te_status te_mul_broadcast_s8(const te_mul_params *params, const te_broadcast_shape *input1_shape,
                               const int8_t *input1, const te_broadcast_shape *input2_shape, const int8_t *input2,
                               int8_t *output)
@@ -18,5 +24,6 @@ te_status te_mul_broadcast_s8(const te_mul_params *params, const te_broadcast_sh
     if (!te_ew_mul_params_ok(params)) {
         return TE_ERR_ARG;
     }
-    return te_ew_broadcast(input1_shape, input1, input2_shape, input2, output, mul_row, params);
+    return te_ew_broadcast(input1_shape, input1, input2_shape, input2, output,
+                           te_mul_fast_ok(params) ? mul_row_fast : mul_row, params);
 }

@@ -41,17 +41,9 @@ te_status te_avgpool_s8(te_context ctx, const te_pool_params *params, const te_d
                     return TE_ERR_ARG; /* TFLM's AveragePool fails on an empty window too */
                 }
                 const int32_t count = (ky1 - ky0) * (kx1 - kx0);
-                for (int32_t c = 0; c < ch; c++) {
-                    acc[c] = 0;
-                }
-                for (int32_t ky = ky0; ky < ky1; ky++) {
-                    for (int32_t kx = kx0; kx < kx1; kx++) {
-                        const int8_t *in = in_b + ((size_t)(y0 + ky) * (size_t)in_w + (size_t)(x0 + kx)) * (size_t)ch;
-                        for (int32_t c = 0; c < ch; c++) {
-                            acc[c] += in[c];
-                        }
-                    }
-                }
+                const int8_t *in0 =
+                    in_b + ((size_t)(y0 + ky0) * (size_t)in_w + (size_t)(x0 + kx0)) * (size_t)ch;
+                te_pool_sum_window(in0, ky1 - ky0, kx1 - kx0, in_w * ch, ch, acc);
                 int8_t *out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) *
                                            (size_t)ch;
                 for (int32_t c = 0; c < ch; c++) {

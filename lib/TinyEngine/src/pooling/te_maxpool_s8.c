@@ -24,21 +24,9 @@ te_status te_maxpool_s8(const te_pool_params *params, const te_dims *input_dims,
                 }
                 int8_t *out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) *
                                            (size_t)ch;
-                /* The output row is the running maximum: channels stay contiguous in the inner loop. */
-                for (int32_t c = 0; c < ch; c++) {
-                    out[c] = INT8_MIN;
-                }
-                for (int32_t ky = ky0; ky < ky1; ky++) {
-                    for (int32_t kx = kx0; kx < kx1; kx++) {
-                        const int8_t *in = in_b + ((size_t)(y0 + ky) * (size_t)in_w + (size_t)(x0 + kx)) * (size_t)ch;
-                        for (int32_t c = 0; c < ch; c++) {
-                            out[c] = TE_MAX(out[c], in[c]);
-                        }
-                    }
-                }
-                for (int32_t c = 0; c < ch; c++) {
-                    out[c] = (int8_t)TE_CLAMP((int32_t)out[c], act_min, act_max);
-                }
+                const int8_t *in0 =
+                    in_b + ((size_t)(y0 + ky0) * (size_t)in_w + (size_t)(x0 + kx0)) * (size_t)ch;
+                te_pool_max_window(in0, ky1 - ky0, kx1 - kx0, in_w * ch, ch, act_min, act_max, out);
             }
         }
     }

@@ -51,6 +51,16 @@ te_status te_mean_s8(te_context ctx, const te_mean_params *params, const te_dims
         acc = (int32_t *)ctx.buf;
     }
     int8_t *out = output;
+    if (acc != NULL && r->h && r->w && (!r->n || d0 == 1)) {
+        /* Spatial mean per channel (global average pooling): the pooling window loop over all H x W. */
+        for (int32_t a0 = 0; a0 < o0; a0++) {
+            te_pool_sum_window(input + (size_t)a0 * (size_t)d1 * (size_t)d2 * (size_t)d3, d1, d2, d2 * d3, d3, acc);
+            for (int32_t c = 0; c < d3; c++) {
+                *out++ = te_mean_finish(params, acc[c], count);
+            }
+        }
+        return TE_OK;
+    }
     for (int32_t a0 = 0; a0 < o0; a0++) {
         for (int32_t a1 = 0; a1 < o1; a1++) {
             for (int32_t a2 = 0; a2 < o2; a2++) {
