@@ -68,6 +68,27 @@ static inline void te_pool_sum_window(const int8_t *in0, int32_t rows, int32_t c
                                       int32_t *sum)
 {
     int32_t c = 0;
+#if TE_DSP
+    if ((int64_t)rows * cols <= 256) {
+        /* The whole window fits the 16-bit lanes: no flush until the end (small pooling windows). */
+        for (; c + 4 <= ch; c += 4) {
+            uint32_t l02 = 0, l13 = 0;
+            for (int32_t r = 0; r < rows; ++r) {
+                const int8_t *p = in0 + (size_t)r * (size_t)row_stride + (size_t)c;
+                for (int32_t k = 0; k < cols; ++k) {
+                    const uint32_t w = te_ld4(p);
+                    l02 = te_sxtab16(l02, w);
+                    l13 = te_sxtab16_ror8(l13, w);
+                    p += ch;
+                }
+            }
+            sum[c] = te_pool_lo16(l02);
+            sum[c + 1] = te_pool_lo16(l13);
+            sum[c + 2] = te_pool_hi16(l02);
+            sum[c + 3] = te_pool_hi16(l13);
+        }
+    }
+#endif
     for (; c + 4 <= ch; c += 4) {
         int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         for (int32_t r = 0; r < rows; ++r) {
