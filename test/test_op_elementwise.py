@@ -723,7 +723,7 @@ def test_c_mul_channel_broadcast_matches_reference(lib, qs, act, hw, c, swap, ve
     np.testing.assert_array_equal(out.reshape(want.shape), want)
 
 
-@pytest.mark.parametrize("n", [0, 1, 3, 4, 5, 7, 8, 257])
+@pytest.mark.parametrize("n", [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 257])
 def test_c_lut_kernel_tails(lib, n):
     table = ew.hard_swish_lut(0.05, -3, 0.03, 7)
     x = np.random.default_rng(n).integers(-128, 128, n).astype(np.int8)
