@@ -32,6 +32,13 @@
 #define TE_DSP 0
 #endif
 
+#if defined(__GNUC__)
+/* For the inner kernels GCC's size heuristics would leave as calls (a call costs more than a short row). */
+#define TE_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TE_ALWAYS_INLINE inline
+#endif
+
 #if TE_DSP
 
 /* Four int8 from any address (LDR is unaligned-safe on Armv7E-M; memcpy compiles to it). */
@@ -89,6 +96,21 @@ static inline int32_t te_smlatt(uint32_t a, uint32_t b, int32_t acc)
     return r;
 }
 
+/* The high word of (hi:lo) + a * b, signed 64-bit (SMLAL; the low word is dropped). */
+static inline int32_t te_smlal_hi(uint32_t lo, int32_t hi, int32_t a, int32_t b)
+{
+    __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(a), "r"(b));
+    return hi;
+}
+
+/* x saturated to [-128, 127] (SSAT #8). */
+static inline int32_t te_ssat8(int32_t x)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
+    return r;
+}
+
 #else /* emulation: the instructions' semantics in portable C */
 
 static inline int32_t te_lane_lo(uint32_t x) { return (int32_t)(int16_t)(uint16_t)(x & 0xFFFFu); }
@@ -120,6 +142,13 @@ static inline int32_t te_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(te_lane_hi(a) * te_lane_hi(b)));
 }
+
+static inline int32_t te_smlal_hi(uint32_t lo, int32_t hi, int32_t a, int32_t b)
+{
+    const uint64_t acc = ((uint64_t)(uint32_t)hi << 32) | lo;
+    return (int32_t)(uint32_t)((acc + (uint64_t)((int64_t)a * b)) >> 32);
+}
+static inline int32_t te_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
 
 #endif /* TE_DSP_NATIVE */
 

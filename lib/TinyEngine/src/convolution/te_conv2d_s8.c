@@ -25,22 +25,232 @@ int32_t te_conv2d_s8_get_buffer_size(const te_dims *input_dims, const te_dims *f
 }
 
 #if TE_DSP
-/* Pixel (b, oy, ox)'s im2col row: taps outside the image read the input zero point (-input_offset). */
-static void te_im2col_row(const int8_t *input, int32_t in_h, int32_t in_w, int32_t in_c, int32_t k_h, int32_t k_w,
-                          int32_t y0, int32_t x0, te_tile dil, int32_t in_off, int8_t *row)
+/* memcpy for the few-byte runs of im2col (a call and newlib-nano's byte loop cost more than the copy). */
+static inline void te_copy_small(int8_t *dst, const int8_t *src, int32_t n)
+{
+    for (; n >= 4; n -= 4, src += 4, dst += 4) {
+        te_st4(dst, te_ld4(src));
+    }
+    for (; n > 0; --n) {
+        *dst++ = *src++;
+    }
+}
+
+/*
+ * Pixel (b, oy, ox)'s im2col row: taps outside the image read the input zero point (-input_offset). A
+ * filter row's taps inside the image are one run when there is no horizontal dilation (the first layer's
+ * 3 channels x 3 taps = 9 bytes).
+ */
+static TE_ALWAYS_INLINE void te_im2col_row(const int8_t *input, int32_t in_h, int32_t in_w, int32_t in_c, int32_t k_h,
+                                           int32_t k_w, int32_t y0, int32_t x0, te_tile dil, int32_t in_off,
+                                           int8_t *row)
 {
     const int8_t pad_value = (int8_t)(-in_off);
+    const int32_t run = k_w * in_c;
+    const int whole_row = dil.w == 1 && x0 >= 0 && x0 + k_w <= in_w;
     for (int32_t ky = 0; ky < k_h; ++ky) {
         const int32_t y = y0 + ky * dil.h;
-        for (int32_t kx = 0; kx < k_w; ++kx) {
-            const int32_t x = x0 + kx * dil.w;
-            if (y < 0 || y >= in_h || x < 0 || x >= in_w) {
-                memset(row, pad_value, (size_t)in_c);
-            } else {
-                memcpy(row, input + ((size_t)y * in_w + (size_t)x) * in_c, (size_t)in_c);
+        if (y < 0 || y >= in_h) {
+            memset(row, pad_value, (size_t)run);
+            row += run;
+        } else if (whole_row) {
+            te_copy_small(row, input + ((size_t)y * in_w + (size_t)x0) * in_c, run);
+            row += run;
+        } else {
+            for (int32_t kx = 0; kx < k_w; ++kx) {
+                const int32_t x = x0 + kx * dil.w;
+                if (x < 0 || x >= in_w) {
+                    memset(row, pad_value, (size_t)in_c);
+                } else {
+                    te_copy_small(row, input + ((size_t)y * in_w + (size_t)x) * in_c, in_c);
+                }
+                row += in_c;
             }
-            row += in_c;
         }
+    }
+}
+
+/*
+ * One output channel pair (filter rows w0, w0 + k_len) over n_pairs pixel
+ * pairs from x. At the hot calls k_len and full are constants, so the row
+ * loop has no set-up or tail tests left (they cost as much as the MACs of a
+ * 16-channel row).
+ */
+static TE_ALWAYS_INLINE void te_pw_pairs(const int8_t *x, int32_t n_pairs, const int8_t *w0, int32_t k_len,
+                                         int8_t *out, int32_t out_c, int32_t b0, int32_t b1, te_rqf q0, te_rqf q1,
+                                         int32_t in_off, te_activation act, int full)
+{
+    for (; n_pairs > 0; --n_pairs) {
+        int32_t acc[4] = {b0, b1, b0, b1};
+        te_dot_2x2_dsp(x, w0, k_len, in_off, acc);
+        out[0] = te_rqf_out(acc[0], q0, act, full);
+        out[1] = te_rqf_out(acc[1], q1, act, full);
+        out[out_c] = te_rqf_out(acc[2], q0, act, full);
+        out[out_c + 1] = te_rqf_out(acc[3], q1, act, full);
+        x += 2 * k_len;
+        out += 2 * out_c;
+    }
+}
+
+/*
+ * te_pw_pairs with the common small channel counts of mobile networks' pointwise layers (8..48) made
+ * constants; for those the caller has folded the input offset into b0 and b1 (b + in_off * sum of the
+ * filter row: the same int32 sum modulo 2^32), which frees the register that held it. Other lengths take
+ * in_off as it is.
+ */
+#define TE_PW_PAIRS_CASES(full)                                                                                        \
+    switch (k_len) {                                                                                                   \
+    case 8:                                                                                                            \
+        te_pw_pairs(x, n_pairs, w0, 8, out, out_c, b0, b1, q0, q1, 0, act, full);                                      \
+        break;                                                                                                         \
+    case 16:                                                                                                           \
+        te_pw_pairs(x, n_pairs, w0, 16, out, out_c, b0, b1, q0, q1, 0, act, full);                                     \
+        break;                                                                                                         \
+    case 24:                                                                                                           \
+        te_pw_pairs(x, n_pairs, w0, 24, out, out_c, b0, b1, q0, q1, 0, act, full);                                     \
+        break;                                                                                                         \
+    case 32:                                                                                                           \
+        te_pw_pairs(x, n_pairs, w0, 32, out, out_c, b0, b1, q0, q1, 0, act, full);                                     \
+        break;                                                                                                         \
+    case 40:                                                                                                           \
+        te_pw_pairs(x, n_pairs, w0, 40, out, out_c, b0, b1, q0, q1, 0, act, full);                                     \
+        break;                                                                                                         \
+    case 48:                                                                                                           \
+        te_pw_pairs(x, n_pairs, w0, 48, out, out_c, b0, b1, q0, q1, 0, act, full);                                     \
+        break;                                                                                                         \
+    default:                                                                                                           \
+        te_pw_pairs(x, n_pairs, w0, k_len, out, out_c, b0, b1, q0, q1, in_off, act, full);                             \
+        break;                                                                                                         \
+    }
+
+static TE_NOINLINE void te_pw_pairs_full(const int8_t *x, int32_t n_pairs, const int8_t *w0, int32_t k_len, int8_t *out,
+                                         int32_t out_c, int32_t b0, int32_t b1, te_rqf q0, te_rqf q1, int32_t in_off,
+                                         te_activation act)
+{
+    TE_PW_PAIRS_CASES(1)
+}
+
+static TE_NOINLINE void te_pw_pairs_clamp(const int8_t *x, int32_t n_pairs, const int8_t *w0, int32_t k_len,
+                                          int8_t *out, int32_t out_c, int32_t b0, int32_t b1, te_rqf q0, te_rqf q1,
+                                          int32_t in_off, te_activation act)
+{
+    TE_PW_PAIRS_CASES(0)
+}
+
+/* b + in_off * (w[0] + ... + w[n - 1]), wrapping like the accumulator it starts. */
+static int32_t te_fold_offset(int32_t b, const int8_t *w, int32_t n, int32_t in_off)
+{
+    const uint32_t offp = te_dup16(in_off);
+    int32_t acc = b, i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t v = te_ld4(w + i);
+        acc = te_smlad(te_sxtb16(v), offp, acc);
+        acc = te_smlad(te_sxtb16_ror8(v), offp, acc);
+    }
+    for (; i < n; ++i) {
+        acc = (int32_t)((uint32_t)acc + (uint32_t)(in_off * w[i]));
+    }
+    return acc;
+}
+
+/*
+ * Pointwise pixels [0, n_pix) of x into output, for a te_rqf_layer_ok layer,
+ * when no output byte can land on an input pixel of the range: channel pairs
+ * outside, so their filter rows and requantization constants stay put while
+ * the pixel pairs stream past.
+ */
+static TE_NOINLINE void te_pw_block_rqf(const int8_t *x, int32_t n_pix, int32_t in_c, int32_t out_c,
+                                        const int8_t *filter, const int32_t *bias, const te_per_channel_quant *quant,
+                                        int32_t in_off, int32_t out_off, te_activation act, int8_t *output)
+{
+    const int full = te_act_full(act);
+    int32_t oc = 0;
+    for (; oc + 2 <= out_c; oc += 2) {
+        const int8_t *w0 = filter + (size_t)oc * in_c;
+        const int32_t b0 = te_bias_or0(bias, oc), b1 = te_bias_or0(bias, oc + 1);
+        const te_rqf q0 = te_rqf_of(quant, oc, out_off), q1 = te_rqf_of(quant, oc + 1, out_off);
+        int8_t *out = output + oc;
+        int32_t f0 = b0, f1 = b1, off = in_off;
+        if (n_pix >= 2 && in_c <= 48 && in_c % 8 == 0) { /* a constant-length case of te_pw_pairs_full */
+            f0 = te_fold_offset(b0, w0, in_c, in_off);
+            f1 = te_fold_offset(b1, w0 + in_c, in_c, in_off);
+            off = 0;
+        }
+        if (full) {
+            te_pw_pairs_full(x, n_pix >> 1, w0, in_c, out, out_c, f0, f1, q0, q1, off, act);
+        } else {
+            te_pw_pairs_clamp(x, n_pix >> 1, w0, in_c, out, out_c, f0, f1, q0, q1, off, act);
+        }
+        if (n_pix & 1) {
+            const int32_t p = n_pix - 1;
+            int32_t a0 = b0, a1 = b1;
+            te_dot_1x2_dsp(x + (size_t)p * in_c, w0, w0 + in_c, in_c, in_off, 0, &a0, &a1);
+            out[(size_t)p * out_c] = te_rqf_out(a0, q0, act, 0);
+            out[(size_t)p * out_c + 1] = te_rqf_out(a1, q1, act, 0);
+        }
+    }
+    if (oc < out_c) {
+        const int8_t *w = filter + (size_t)oc * in_c;
+        const int32_t b = te_bias_or0(bias, oc);
+        const te_rqf q = te_rqf_of(quant, oc, out_off);
+        for (int32_t p = 0; p < n_pix; ++p) {
+            output[(size_t)p * out_c + oc] =
+                te_rqf_out(te_dot_1x1_dsp(x + (size_t)p * in_c, w, in_c, in_off, 0, b), q, act, 0);
+        }
+    }
+}
+
+/*
+ * The end p1 <= n_pix of the longest run of pixels from p whose outputs miss
+ * every input pixel from p on (those still to be read): the output may then
+ * be written in any order over [p, p1). gap is input - output in bytes.
+ * With the planner's layouts (expand: input at the tail of the output;
+ * project: output at the head of the input) the runs are long: an expand
+ * layer's first run is (1 - in_c / out_c) of the pixels, and each next run
+ * that much of the rest; a project layer's runs grow by out_c / in_c.
+ */
+static int32_t te_pw_free_end(int64_t gap, int32_t p, int32_t n_pix, int32_t in_c, int32_t out_c)
+{
+    if ((int64_t)p * out_c >= gap + (int64_t)n_pix * in_c) {
+        return n_pix; /* the rest of the output starts past the input's end */
+    }
+    const int64_t live = gap + (int64_t)p * in_c; /* first input byte still to be read, from the output */
+    if (live < (int64_t)p * out_c) {
+        return p;
+    }
+    const int64_t end = live / out_c;
+    return end < n_pix ? (int32_t)end : n_pix;
+}
+
+/* Shorter free runs than this go pixel pair by pixel pair through the scratch copy. */
+#define TE_PW_MIN_RUN 4
+
+static void te_pw_rqf(int32_t n_pix, int32_t in_c, int32_t out_c, int32_t in_off, int32_t out_off, te_activation act,
+                      const te_per_channel_quant *quant, const int8_t *input, const int8_t *filter,
+                      const int32_t *bias, int8_t *output, int overlap, int8_t *copy)
+{
+    if (!overlap) {
+        te_pw_block_rqf(input, n_pix, in_c, out_c, filter, bias, quant, in_off, out_off, act, output);
+        return;
+    }
+    const int64_t gap = (int64_t)((intptr_t)input - (intptr_t)output);
+    int32_t p = 0;
+    while (p < n_pix) {
+        /* Runs end on an even pixel unless they reach the end, so the pairs in between keep the pairing
+         * from pixel 0 that TE_POINTWISE_PIXELS_IN_FLIGHT's least distances are computed for. */
+        int32_t p1 = te_pw_free_end(gap, p, n_pix, in_c, out_c);
+        p1 = p1 < n_pix ? p1 & ~1 : p1;
+        if (p1 - p >= TE_PW_MIN_RUN) {
+            te_pw_block_rqf(input + (size_t)p * in_c, p1 - p, in_c, out_c, filter, bias, quant, in_off, out_off, act,
+                            output + (size_t)p * out_c);
+            p = p1;
+            continue;
+        }
+        const int n = p + 1 < n_pix ? 2 : 1;
+        memcpy(copy, input + (size_t)p * in_c, (size_t)n * in_c);
+        int8_t *out0 = output + (size_t)p * out_c;
+        te_matmul_rows_rqf(copy, n, filter, in_c, out_c, in_off, bias, quant, out_off, act, 0, out0, out0 + out_c);
+        p += n;
     }
 }
 #endif
@@ -49,7 +259,9 @@ static void te_im2col_row(const int8_t *input, int32_t in_h, int32_t in_w, int32
  * Pointwise (1x1, stride 1, no padding) convolution, output pixels in
  * increasing order in groups of TE_POINTWISE_PIXELS_IN_FLIGHT: when the
  * output overlaps the input, a group's input pixels are copied to scratch
- * before any of its outputs is written.
+ * before any of its outputs is written. (The DSP path of a te_rqf_layer_ok
+ * layer does that only outside the free runs of te_pw_free_end, whose
+ * outputs miss every input byte still to be read, so their order is free.)
  */
 static te_status te_pointwise_s8(te_context ctx, int32_t n_pix, int32_t in_c, int32_t out_c, const te_conv_params *params,
                                  const te_per_channel_quant *quant, const int8_t *input, const int8_t *filter,
@@ -63,41 +275,9 @@ static te_status te_pointwise_s8(te_context ctx, int32_t n_pix, int32_t in_c, in
     const int32_t in_off = params->input_offset, out_off = params->output_offset;
     const te_activation act = params->activation;
 #if TE_DSP
-    if (!overlap) {
-        /* Apart, order is free: channel pairs outside, so their filter rows and requantization constants
-         * stay put while every pixel pair streams past. */
-        int32_t oc = 0;
-        for (; oc + 2 <= out_c; oc += 2) {
-            const int8_t *w0 = filter + (size_t)oc * in_c;
-            const te_chq q0 = te_chq_of(bias, quant, oc), q1 = te_chq_of(bias, quant, oc + 1);
-            const int8_t *x = input;
-            int8_t *out = output + oc;
-            int32_t p = 0;
-            for (; p + 2 <= n_pix; p += 2) {
-                int32_t acc[4] = {0, 0, 0, 0};
-                te_dot_2x2_dsp(x, w0, in_c, in_off, acc);
-                out[0] = te_chq_out(acc[0], q0, out_off, act);
-                out[1] = te_chq_out(acc[1], q1, out_off, act);
-                out[out_c] = te_chq_out(acc[2], q0, out_off, act);
-                out[out_c + 1] = te_chq_out(acc[3], q1, out_off, act);
-                x += 2 * in_c;
-                out += 2 * out_c;
-            }
-            if (p < n_pix) {
-                int32_t a0 = 0, a1 = 0;
-                te_dot_1x2_dsp(x, w0, w0 + in_c, in_c, in_off, 0, &a0, &a1);
-                out[0] = te_chq_out(a0, q0, out_off, act);
-                out[1] = te_chq_out(a1, q1, out_off, act);
-            }
-        }
-        if (oc < out_c) {
-            const int8_t *w = filter + (size_t)oc * in_c;
-            const te_chq q = te_chq_of(bias, quant, oc);
-            for (int32_t p = 0; p < n_pix; ++p) {
-                output[(size_t)p * out_c + oc] =
-                    te_chq_out(te_dot_1x1_dsp(input + (size_t)p * in_c, w, in_c, in_off, 0, 0), q, out_off, act);
-            }
-        }
+    /* Layers with shifts TF Lite's converter does not make for convolutions take the pixel pairs below. */
+    if (te_rqf_layer_ok(quant, out_c)) {
+        te_pw_rqf(n_pix, in_c, out_c, in_off, out_off, act, quant, input, filter, bias, output, overlap, copy);
         return TE_OK;
     }
 #endif
@@ -135,11 +315,46 @@ static te_status te_pointwise_s8(te_context ctx, int32_t n_pix, int32_t in_c, in
 }
 
 #if TE_DSP
+/* All output channels of a pixel pair's im2col rows x0, x0 + k_len (te_rqf_layer_ok layers). */
+static TE_ALWAYS_INLINE void te_rows2_rqf(const int8_t *x0, const int8_t *filter, int32_t k_len, int32_t out_c,
+                                          const int32_t *bias, const te_per_channel_quant *quant, int32_t in_off,
+                                          int32_t out_off, te_activation act, int full, int8_t *out0)
+{
+    int32_t oc = 0;
+    for (; oc + 2 <= out_c; oc += 2) {
+        const te_rqf q0 = te_rqf_of(quant, oc, out_off), q1 = te_rqf_of(quant, oc + 1, out_off);
+        te_pw_pairs(x0, 1, filter + (size_t)oc * k_len, k_len, out0 + oc, out_c, te_bias_or0(bias, oc),
+                    te_bias_or0(bias, oc + 1), q0, q1, in_off, act, full);
+    }
+    if (oc < out_c) {
+        const int8_t *w = filter + (size_t)oc * k_len;
+        const int32_t b = te_bias_or0(bias, oc);
+        const te_rqf q = te_rqf_of(quant, oc, out_off);
+        out0[oc] = te_rqf_out(te_dot_1x1_dsp(x0, w, k_len, in_off, 0, b), q, act, full);
+        out0[out_c + oc] = te_rqf_out(te_dot_1x1_dsp(x0 + k_len, w, k_len, in_off, 0, b), q, act, full);
+    }
+}
+
+/* The first layer of a vision model (3 channels, 3x3 filter: 27-long rows) with its row length a constant. */
+static TE_NOINLINE void te_rows2_rqf_any(const int8_t *x0, const int8_t *filter, int32_t k_len, int32_t out_c,
+                                         const int32_t *bias, const te_per_channel_quant *quant, int32_t in_off,
+                                         int32_t out_off, te_activation act, int8_t *out0)
+{
+    if (!te_act_full(act)) {
+        te_rows2_rqf(x0, filter, k_len, out_c, bias, quant, in_off, out_off, act, 0, out0);
+    } else if (k_len == 27) {
+        te_rows2_rqf(x0, filter, 27, out_c, bias, quant, in_off, out_off, act, 1, out0);
+    } else {
+        te_rows2_rqf(x0, filter, k_len, out_c, bias, quant, in_off, out_off, act, 1, out0);
+    }
+}
+
 /* Any ungrouped convolution: two output pixels at a time, im2col rows (or the input pixels themselves for
  * unpadded 1x1 filters) times the filter through the 2x2 SMLAD block. */
-static void te_conv2d_dsp(te_context ctx, const te_conv_params *params, const te_per_channel_quant *quant,
-                          const te_dims *input_dims, const int8_t *input, const te_dims *filter_dims,
-                          const int8_t *filter, const int32_t *bias, const te_dims *output_dims, int8_t *output)
+static TE_NOINLINE void te_conv2d_dsp(te_context ctx, const te_conv_params *params, const te_per_channel_quant *quant,
+                                      const te_dims *input_dims, const int8_t *input, const te_dims *filter_dims,
+                                      const int8_t *filter, const int32_t *bias, const te_dims *output_dims,
+                                      int8_t *output)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
@@ -148,15 +363,17 @@ static void te_conv2d_dsp(te_context ctx, const te_conv_params *params, const te
     const te_tile stride = params->stride, pad = params->padding;
     /* Unpadded 1x1 filters read pixels in place when the pair's second pixel is the next one in memory. */
     const int direct = k_h == 1 && k_w == 1 && pad.h == 0 && pad.w == 0 && stride.w == 1;
-    const int32_t per_image = out_h * out_w;
-    const int32_t n_pix = input_dims->n * per_image;
+    const int32_t n_pix = input_dims->n * out_h * out_w;
     int8_t *rows = (int8_t *)ctx.buf;
+    const int32_t in_off = params->input_offset, out_off = params->output_offset;
+    const te_activation act = params->activation;
+    const int rqf = te_rqf_layer_ok(quant, out_c);
+    int32_t b = 0, oy = 0, ox = 0; /* of pixel p, stepped instead of divided out */
     for (int32_t p = 0; p < n_pix; p += 2) {
         const int n = p + 1 < n_pix ? 2 : 1;
         const int8_t *x0 = rows;
-        const int contiguous = direct && n == 2 && (p + 1) % out_w != 0;
+        const int contiguous = direct && n == 2 && ox + 1 < out_w;
         for (int j = 0; j < n; ++j) {
-            const int32_t q = p + j, b = q / per_image, oy = (q % per_image) / out_w, ox = q % out_w;
             const int8_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
             const int32_t y0 = oy * stride.h - pad.h, ix0 = ox * stride.w - pad.w;
             if (contiguous || (direct && n == 1)) {
@@ -164,13 +381,25 @@ static void te_conv2d_dsp(te_context ctx, const te_conv_params *params, const te
                     x0 = in_batch + ((size_t)y0 * in_w + (size_t)ix0) * in_c;
                 }
             } else {
-                te_im2col_row(in_batch, in_h, in_w, in_c, k_h, k_w, y0, ix0, params->dilation, params->input_offset,
+                te_im2col_row(in_batch, in_h, in_w, in_c, k_h, k_w, y0, ix0, params->dilation, in_off,
                               rows + (size_t)j * k_len);
+            }
+            if (++ox == out_w) {
+                ox = 0;
+                if (++oy == out_h) {
+                    oy = 0;
+                    ++b;
+                }
             }
         }
         int8_t *out0 = output + (size_t)p * out_c;
-        te_matmul_rows_dsp(x0, n, filter, k_len, out_c, params->input_offset, bias, quant,
-                           params->output_offset, params->activation, out0, out0 + out_c);
+        if (!rqf) {
+            te_matmul_rows_dsp(x0, n, filter, k_len, out_c, in_off, bias, quant, out_off, act, out0, out0 + out_c);
+        } else if (n == 2) {
+            te_rows2_rqf_any(x0, filter, k_len, out_c, bias, quant, in_off, out_off, act, out0);
+        } else {
+            te_matmul_rows_rqf(x0, 1, filter, k_len, out_c, in_off, bias, quant, out_off, act, 0, out0, out0 + out_c);
+        }
     }
 }
 #endif

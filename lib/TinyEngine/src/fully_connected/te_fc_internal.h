@@ -43,6 +43,60 @@ static inline int32_t te_fc_dot(const int8_t *x, const int8_t *w, int32_t n, int
 #endif
 }
 
+/*
+ * The batches of a fully connected layer, out_f outputs each; quant->multiplier/shift hold one entry per
+ * output (per channel) or one for all (qstride 0). On the DSP path, layers whose shifts te_rqf takes get
+ * its folded requantization and the bias in the accumulators.
+ */
+static inline void te_fc_run(const te_fc_params *params, const int32_t *mult, const int32_t *shift, int32_t qstride,
+                             int32_t batches, int32_t in_f, int32_t out_f, const int8_t *input, const int8_t *filter,
+                             const int32_t *bias, int8_t *output)
+{
+    const int32_t in_off = params->input_offset, w_off = params->filter_offset, out_off = params->output_offset;
+    const te_activation act = params->activation;
+#if TE_DSP
+    const te_per_channel_quant pq = {mult, shift};
+    if (te_rqf_layer_ok(&pq, qstride ? out_f : 1)) {
+        for (int32_t b = 0; b < batches; ++b) {
+            const int8_t *x = input + (size_t)b * in_f;
+            int32_t o = 0;
+            for (; o + 2 <= out_f; o += 2) {
+                int32_t acc0 = te_bias_or0(bias, o), acc1 = te_bias_or0(bias, o + 1);
+                te_dot_1x2_dsp(x, filter + (size_t)o * in_f, filter + (size_t)(o + 1) * in_f, in_f, in_off, w_off,
+                               &acc0, &acc1);
+                output[o] = te_rqf_out(acc0, te_rqf_of(&pq, o * qstride, out_off), act, 0);
+                output[o + 1] = te_rqf_out(acc1, te_rqf_of(&pq, (o + 1) * qstride, out_off), act, 0);
+            }
+            if (o < out_f) {
+                const int32_t acc =
+                    te_dot_1x1_dsp(x, filter + (size_t)o * in_f, in_f, in_off, w_off, te_bias_or0(bias, o));
+                output[o] = te_rqf_out(acc, te_rqf_of(&pq, o * qstride, out_off), act, 0);
+            }
+            output += out_f;
+        }
+        return;
+    }
+#endif
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *x = input + (size_t)b * in_f;
+        int32_t o = 0;
+        /* Two outputs share each input load. */
+        for (; o + 2 <= out_f; o += 2) {
+            int32_t acc0 = 0, acc1 = 0;
+            te_fc_dot2(x, filter + (size_t)o * in_f, filter + (size_t)(o + 1) * in_f, in_f, in_off, w_off, &acc0,
+                       &acc1);
+            output[o] = te_mac_finish(acc0, bias, o, mult[o * qstride], shift[o * qstride], out_off, act);
+            output[o + 1] =
+                te_mac_finish(acc1, bias, o + 1, mult[(o + 1) * qstride], shift[(o + 1) * qstride], out_off, act);
+        }
+        if (o < out_f) {
+            const int32_t acc = te_fc_dot(x, filter + (size_t)o * in_f, in_f, in_off, w_off);
+            output[o] = te_mac_finish(acc, bias, o, mult[o * qstride], shift[o * qstride], out_off, act);
+        }
+        output += out_f;
+    }
+}
+
 /* Elements of a te_dims read as one flat row (h * w * c); -1 if it would not fit int32. */
 static inline int32_t te_fc_row(const te_dims *d)
 {

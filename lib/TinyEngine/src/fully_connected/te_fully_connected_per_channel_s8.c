@@ -20,26 +20,6 @@ te_status te_fully_connected_per_channel_s8(te_context ctx, const te_fc_params *
     if (params->filter_offset != 0) {
         return TE_ERR_ARG;
     }
-    const int32_t in_off = params->input_offset;
-    const int32_t out_off = params->output_offset;
-    const te_activation act = params->activation;
-
-    for (int32_t b = 0; b < batches; ++b) {
-        const int8_t *x = input + (size_t)b * in_f;
-        int32_t o = 0;
-        /* Two outputs share each input load. */
-        for (; o + 2 <= out_f; o += 2) {
-            int32_t acc0 = 0, acc1 = 0;
-            te_fc_dot2(x, filter + (size_t)o * in_f, filter + (size_t)(o + 1) * in_f, in_f, in_off, 0, &acc0, &acc1);
-            output[o] = te_mac_finish(acc0, bias, o, quant->multiplier[o], quant->shift[o], out_off, act);
-            output[o + 1] =
-                te_mac_finish(acc1, bias, o + 1, quant->multiplier[o + 1], quant->shift[o + 1], out_off, act);
-        }
-        if (o < out_f) {
-            const int32_t acc = te_fc_dot(x, filter + (size_t)o * in_f, in_f, in_off, 0);
-            output[o] = te_mac_finish(acc, bias, o, quant->multiplier[o], quant->shift[o], out_off, act);
-        }
-        output += out_f;
-    }
+    te_fc_run(params, quant->multiplier, quant->shift, 1, batches, in_f, out_f, input, filter, bias, output);
     return TE_OK;
 }
