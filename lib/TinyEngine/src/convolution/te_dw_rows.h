@@ -23,7 +23,7 @@
 /* Largest filter side the row kernels take (the weights live on the stack). */
 #define TE_DW_KMAX 7
 /* Outputs summed before they are requantized (stack int32s; even, see the pair kernels). */
-#define TE_DW_CHUNK 32
+#define TE_DW_CHUNK 64
 
 /* int16 elements of one ring row: the pair kernels compute an even number of outputs and read one pair past. */
 static inline int32_t te_dw_ring_width(int32_t out_w, int32_t stride_w, int32_t k_w)
@@ -129,46 +129,69 @@ typedef struct {
  * floor((a m + 2^30 + 2^(30+e) - [a < 0] 2^31) / 2^(31+e)). Doubling a (the
  * taps are stored doubled) makes every term but the sign's whole in the high
  * word: floor((hi(2a m + 2^31 + 2^(31+e) + z 2^(32+e)) - [a < 0]) / 2^e) is
- * the same value plus the output zero point z. So: SMLAL, an add of a >> 31,
- * a shift, a saturation. Taken when 2a and the constant stay in range.
+ * the same value plus the output zero point z, and that high word is one
+ * SMMLAR (rounding high multiply-accumulate) of 2a, m and 2^(e-1) + z 2^e.
+ * So: SMMLAR, an add of a >> 31, a shift, a saturation. Taken when 2a and
+ * the constant stay in range.
  */
 typedef struct {
     int fast;
-    int32_t m, e;
-    int64_t k;
+    int32_t m, e, hi0;
     te_chq q; /* the exact general form, for the other channels */
 } te_dw_rq;
 
-static inline int32_t te_dw_rq_fast(int32_t a2, int32_t m, int64_t k, int32_t e)
+/* High word of (acc << 32) + a * m + 2^31 (SMMLAR). */
+#if TE_DSP_NATIVE
+static inline int32_t te_dw_smmlar(int32_t a, int32_t m, int32_t acc)
 {
-    const int64_t p = (int64_t)a2 * m + k;
-    const int32_t hi = (int32_t)(uint32_t)((uint64_t)p >> 32) + (a2 < 0 ? -1 : 0);
-    return hi >> e;
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(m), "r"(acc));
+    return r;
+}
+#else
+static inline int32_t te_dw_smmlar(int32_t a, int32_t m, int32_t acc)
+{
+    const uint64_t p = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * m) + 0x80000000u;
+    return (int32_t)(uint32_t)(p >> 32);
+}
+#endif
+
+static inline int32_t te_dw_rq_fast(int32_t a2, int32_t m, int32_t hi0, int32_t e)
+{
+    return (te_dw_smmlar(a2, m, hi0) + (a2 < 0 ? -1 : 0)) >> e;
 }
 
 /* n sums (plus init) requantized to out[0], out[step], ...: the fast form, no activation but int8's range. */
-TE_NOINLINE static void te_dw_requant_full(const int32_t *acc, int32_t n, uint32_t init, int32_t m, int64_t k, int32_t e,
-                                           int8_t *out, size_t step)
+TE_NOINLINE static void te_dw_requant_full(const int32_t *acc, int32_t n, uint32_t init, int32_t m, int32_t hi0,
+                                           int32_t e, int8_t *out, size_t step)
 {
     size_t at = 0;
-    for (int32_t i = 0; i < n; ++i) {
-        const int32_t v = te_dw_rq_fast((int32_t)((uint32_t)acc[i] + init), m, k, e);
+    int32_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        const int32_t v0 = te_dw_rq_fast((int32_t)((uint32_t)acc[i] + init), m, hi0, e);
+        const int32_t v1 = te_dw_rq_fast((int32_t)((uint32_t)acc[i + 1] + init), m, hi0, e);
 #if TE_DSP_NATIVE
-        out[at] = (int8_t)__ssat(v, 8);
+        out[at] = (int8_t)__ssat(v0, 8);
+        out[at + step] = (int8_t)__ssat(v1, 8);
 #else
-        out[at] = (int8_t)TE_CLAMP(v, -128, 127);
+        out[at] = (int8_t)TE_CLAMP(v0, -128, 127);
+        out[at + step] = (int8_t)TE_CLAMP(v1, -128, 127);
 #endif
-        at += step;
+        at += 2 * step;
+    }
+    if (i < n) {
+        const int32_t v = te_dw_rq_fast((int32_t)((uint32_t)acc[i] + init), m, hi0, e);
+        out[at] = (int8_t)TE_CLAMP(v, -128, 127);
     }
 }
 
 /* The fast form with a clamp to [lo, hi]. */
-TE_NOINLINE static void te_dw_requant_clamp(const int32_t *acc, int32_t n, uint32_t init, int32_t m, int64_t k,
+TE_NOINLINE static void te_dw_requant_clamp(const int32_t *acc, int32_t n, uint32_t init, int32_t m, int32_t hi0,
                                             int32_t e, int32_t lo, int32_t hi, int8_t *out, size_t step)
 {
     size_t at = 0;
     for (int32_t i = 0; i < n; ++i) {
-        int32_t v = te_dw_rq_fast((int32_t)((uint32_t)acc[i] + init), m, k, e);
+        int32_t v = te_dw_rq_fast((int32_t)((uint32_t)acc[i] + init), m, hi0, e);
         v = v < lo ? lo : v;
         v = v > hi ? hi : v;
         out[at] = (int8_t)v;
@@ -194,9 +217,9 @@ static inline void te_dw_requant(const int32_t *acc, int32_t n, uint32_t init, c
     if (!rq->fast) {
         te_dw_requant_chq(acc, n, init, &rq->q, out_off, act, out, step);
     } else if (act.min == -128 && act.max == 127) {
-        te_dw_requant_full(acc, n, init, rq->m, rq->k, rq->e, out, step);
+        te_dw_requant_full(acc, n, init, rq->m, rq->hi0, rq->e, out, step);
     } else {
-        te_dw_requant_clamp(acc, n, init, rq->m, rq->k, rq->e, act.min, act.max, out, step);
+        te_dw_requant_clamp(acc, n, init, rq->m, rq->hi0, rq->e, act.min, act.max, out, step);
     }
 }
 
@@ -304,34 +327,62 @@ TE_NOINLINE static void te_dw_sums33_dsp(const int16_t *col, int32_t stride, int
  * output's first column: stride 1: o0 = sum e[q].x[q], o1 = sum o[q].x[q];
  * stride 2: o0 = sum e[q].x[q], o1 = sum e[q].x[q+1].
  */
-TE_NOINLINE static void te_dw_sums_pairs_dsp(int16_t *const *rows, int32_t k_h, int32_t nq, int32_t stride,
-                                             int32_t n_pairs, const uint32_t *we, const uint32_t *wo, int32_t *acc)
+#if defined(__GNUC__) && !defined(__clang__)
+#define TE_DW_UNROLL _Pragma("GCC unroll 4")
+#else
+#define TE_DW_UNROLL
+#endif
+static inline void te_dw_pairs_body(int16_t *const *rows, int32_t k_h, const int32_t nq, int32_t stride,
+                                    int32_t n_pairs, const uint32_t *w, int32_t *acc)
 {
     for (int32_t j = 0; j < n_pairs; ++j) {
         int32_t o0 = 0, o1 = 0;
         const int32_t at = 2 * j * stride;
-        for (int32_t ky = 0; ky < k_h; ++ky) {
+        const uint32_t *wr = w;
+        for (int32_t ky = 0; ky < k_h; ++ky, wr += 8) {
             const int16_t *p = rows[ky] + at;
-            const uint32_t *e = we + ky * 4;
             if (stride == 1) {
-                const uint32_t *o = wo + ky * 4;
+                TE_DW_UNROLL
                 for (int32_t q = 0; q < nq; ++q) {
                     const uint32_t x = te_dw_ld2(p + 2 * q);
-                    o0 = te_smlad(e[q], x, o0);
-                    o1 = te_smlad(o[q], x, o1);
+                    o0 = te_smlad(wr[2 * q], x, o0);
+                    o1 = te_smlad(wr[2 * q + 1], x, o1);
                 }
             } else {
                 uint32_t x = te_dw_ld2(p);
+                TE_DW_UNROLL
                 for (int32_t q = 0; q < nq; ++q) {
                     const uint32_t y = te_dw_ld2(p + 2 * q + 2);
-                    o0 = te_smlad(e[q], x, o0);
-                    o1 = te_smlad(e[q], y, o1);
+                    o0 = te_smlad(wr[2 * q], x, o0);
+                    o1 = te_smlad(wr[2 * q], y, o1);
                     x = y;
                 }
             }
         }
         acc[2 * j] = o0;
         acc[2 * j + 1] = o1;
+    }
+}
+
+/* w[ky * 8 + 2q] = e[q], w[ky * 8 + 2q + 1] = o[q] of filter row ky. */
+TE_NOINLINE static void te_dw_sums_pairs_dsp(int16_t *const *rows, int32_t k_h, int32_t nq, int32_t stride,
+                                             int32_t n_pairs, const uint32_t *w, int32_t *acc)
+{
+    /* Constant trip counts, so that the compiler unrolls the pair loops. */
+    if (nq == 3) {
+        if (stride == 1) {
+            te_dw_pairs_body(rows, k_h, 3, 1, n_pairs, w, acc);
+        } else {
+            te_dw_pairs_body(rows, k_h, 3, 2, n_pairs, w, acc);
+        }
+    } else if (nq == 4) {
+        if (stride == 1) {
+            te_dw_pairs_body(rows, k_h, 4, 1, n_pairs, w, acc);
+        } else {
+            te_dw_pairs_body(rows, k_h, 4, 2, n_pairs, w, acc);
+        }
+    } else {
+        te_dw_pairs_body(rows, k_h, nq, stride, n_pairs, w, acc);
     }
 }
 #endif
@@ -403,7 +454,7 @@ static void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const 
             rq.fast = 1;
             rq.m = rq.q.multiplier;
             rq.e = e;
-            rq.k = hi0 * ((int64_t)1 << 32) + ((int64_t)1 << 31);
+            rq.hi0 = (int32_t)hi0;
         }
     }
     const int32_t scale = rq.fast ? 2 : 1;
@@ -416,15 +467,15 @@ static void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const 
     /* The DSP pair kernels take strides 1 and 2; the rest (and the portable build) the one-output loops. */
     const int pairs = TE_DSP && (g->s_w == 1 || g->s_w == 2);
 #if TE_DSP
-    uint32_t we[TE_DW_KMAX * 4], wo[TE_DW_KMAX * 4];
+    uint32_t wpair[TE_DW_KMAX * 8];
     const int32_t nq = g->s_w == 1 ? k_w / 2 + 1 : (k_w + 1) / 2;
     if (pairs && !il) {
         for (int32_t ky = 0; ky < k_h; ++ky) {
             const int32_t *wr = w + ky * k_w;
             for (int32_t q = 0; q < 4; ++q) {
                 const int32_t i0 = 2 * q, i1 = 2 * q + 1, im = 2 * q - 1;
-                we[ky * 4 + q] = te_dw_pack(i0 < k_w ? wr[i0] : 0, i1 < k_w ? wr[i1] : 0);
-                wo[ky * 4 + q] = te_dw_pack(im >= 0 && im < k_w ? wr[im] : 0, i0 < k_w ? wr[i0] : 0);
+                wpair[ky * 8 + 2 * q] = te_dw_pack(i0 < k_w ? wr[i0] : 0, i1 < k_w ? wr[i1] : 0);
+                wpair[ky * 8 + 2 * q + 1] = te_dw_pack(im >= 0 && im < k_w ? wr[im] : 0, i0 < k_w ? wr[i0] : 0);
             }
         }
     }
@@ -432,7 +483,8 @@ static void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const 
     uint32_t w33[3][6];
     if (pairs && il) {
         for (int32_t s0 = 0; s0 < 3; ++s0) {
-            const int32_t *a = w + 3 * s0, *b = w + 3 * ((s0 + 1) % 3), *d = w + 3 * ((s0 + 2) % 3);
+            static const int8_t next[5] = {0, 1, 2, 0, 1};
+            const int32_t *a = w + 3 * s0, *b = w + 3 * next[s0 + 1], *d = w + 3 * next[s0 + 2];
             for (int32_t k = 0; k < 3; ++k) {
                 w33[s0][2 * k] = te_dw_pack(a[k], b[k]);
                 w33[s0][2 * k + 1] = te_dw_pack(d[k], 0);
@@ -456,8 +508,10 @@ static void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const 
         }
         next_y = TE_MAX(next_y, y0 + k_h);
         const int32_t rot = (y0 + g->p_h) % k_h; /* the slot of filter row 0 */
-        for (int32_t k = 0; k < k_h; ++k) {
-            rows[k] = g->ring + (size_t)((rot + k) % k_h) * (size_t)slot_step;
+        if (!il) {
+            for (int32_t k = 0, sl = rot; k < k_h; ++k, sl = sl + 1 == k_h ? 0 : sl + 1) {
+                rows[k] = g->ring + (size_t)sl * (size_t)slot_step;
+            }
         }
         /* Interleaved, the portable sums read the slots in order: the filter rows rotate instead. */
         const int32_t *wt = w;
@@ -487,7 +541,7 @@ static void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const 
                 /* Slot 0 holds filter row (3 - rot) mod 3. */
                 te_dw_sums33_dsp(g->ring + first, g->s_w, (n + 1) >> 1, w33[(3 - rot) % 3], acc);
             } else if (pairs) {
-                te_dw_sums_pairs_dsp(at, k_h, nq, g->s_w, (n + 1) >> 1, we, wo, acc);
+                te_dw_sums_pairs_dsp(at, k_h, nq, g->s_w, (n + 1) >> 1, wpair, acc);
             } else
 #endif
             {
