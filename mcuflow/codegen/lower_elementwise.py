@@ -164,13 +164,19 @@ def add_table(p: AddParams) -> np.ndarray:
     return table.astype(np.int32)
 
 
+def uses_add_table(graph: Graph, op: Op) -> bool:
+    """Whether this ADD runs as ``te_add_table_s8`` (and so costs ADD_TABLE_SIZE int32 of flash)."""
+    ta, tb, ty = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    rank = len(broadcast_shape(ta.shape, tb.shape, op))
+    return ty.size >= ADD_TABLE_MIN_ELEMENTS and _extended(ta.shape, rank) == _extended(tb.shape, rank)
+
+
 @lower("ADD", inplace=True)
 def lower_add(graph: Graph, op: Op, ctx: LoweringContext) -> None:
     p = add_params(graph, op)
     a, b, y = op.inputs[0], op.inputs[1], op.outputs[0]
-    ta, tb, ty = graph.tensors[a], graph.tensors[b], graph.tensors[y]
-    rank = len(broadcast_shape(ta.shape, tb.shape, op))
-    if ty.size >= ADD_TABLE_MIN_ELEMENTS and _extended(ta.shape, rank) == _extended(tb.shape, rank):
+    ty = graph.tensors[y]
+    if uses_add_table(graph, op):
         table = ctx.const_array("add_table", add_table(p), "int32_t")
         ctx.call("te_add_table_s8", _add_struct(ctx, p), table, str(ty.size), ctx.tensor(a), ctx.tensor(b),
                  ctx.tensor(y))

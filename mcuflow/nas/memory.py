@@ -114,12 +114,17 @@ def measure(arch: Arch, bb: Backbone, strategy: str | None = None) -> MemInfo:
 
 def flash_bytes(graph) -> int:
     """Weights flash as the code generator lays it out: int8 weights, int32 biases, and a
-    precomputed int32 multiplier + shift per output channel of every conv-like op (shape
-    constants of RESHAPE are folded away)."""
+    precomputed int32 multiplier + shift per output channel of every conv-like op, and the
+    int32 rescale tables of every ADD that runs through them (shape constants of RESHAPE are
+    folded away)."""
+    from ..codegen.lower_elementwise import ADD_TABLE_SIZE, uses_add_table
+
     n = sum(t.nbytes for t in graph.tensors if t.is_const and not t.name.endswith("/shape"))
     for op in graph.ops:
         if op.type in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             n += 8 * graph.tensors[op.outputs[0]].shape[-1]
+        elif op.type == "ADD" and uses_add_table(graph, op):
+            n += 4 * ADD_TABLE_SIZE
     return n
 
 

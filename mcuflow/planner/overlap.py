@@ -5,10 +5,13 @@ Some kernels read their input and write their output front to back, one
 DEQUANTIZE), so the output may start below the input and run over the part
 of it already consumed. The kernels promise (``te_conv.h``:
 ``TE_POINTWISE_PIXELS_IN_FLIGHT``; ``te_elementwise.h``:
-``TE_ELEMENTWISE_ELEMENTS_IN_FLIGHT``) that they work on groups of at most
-``G`` consecutive units in increasing order, and never read a unit of an
-earlier group again. Nothing is promised about the order of reads and
-writes inside a group.
+``TE_ELEMENTWISE_ELEMENTS_IN_FLIGHT``) to overwrite no input byte before its
+last read wherever a kernel that works on groups of at most ``G``
+consecutive units in increasing order, and never reads a unit of an earlier
+group again, would not (nothing is assumed about the order of reads and
+writes inside a group). A faster kernel may take other orders where they
+overwrite nothing still needed: the bound below is the contract, not the
+loop.
 
 So when any byte of output unit ``p`` is written, input units ``p - G + 1``
 and later may still be read (``p`` and before are complete: its group
@@ -64,6 +67,10 @@ POINTWISE_PIXELS_IN_FLIGHT = 2
 CONV_PIXELS_IN_FLIGHT = 2
 #: groups of elements QUANTIZE / DEQUANTIZE kernels work on (te_elementwise.h)
 ELEMENTWISE_ELEMENTS_IN_FLIGHT = 1
+#: output pixels beyond which a general CONV_2D is not checked pixel by pixel: the largest maps of
+#: MCU models have ~16K pixels, and a malformed model with a batch of millions would spend seconds
+#: here only to be refused later for not fitting (it plans without the overlap instead)
+MAX_CHECKED_PIXELS = 1 << 20
 
 
 def min_distance(units: int, in_unit: int, out_unit: int, in_flight: int) -> int:
@@ -122,6 +129,8 @@ def conv_still_read(graph: Graph, op: Op, in_flight: int = CONV_PIXELS_IN_FLIGHT
     except Exception:  # noqa: BLE001 - a conv the lowering refuses gets no overlap
         return None
     n, h, wd, c = (int(d) for d in x.shape)
+    if n * g.out_h * g.out_w > MAX_CHECKED_PIXELS:
+        return None
     ys = _first_tap(np.arange(g.out_h, dtype=np.int64) * g.stride_h - g.pad_h, g.dilation_h, h, g.kernel_h)
     xs = _first_tap(np.arange(g.out_w, dtype=np.int64) * g.stride_w - g.pad_w, g.dilation_w, wd, g.kernel_w)
     lo = (ys[:, None] * wd + xs[None, :]) * c

@@ -714,7 +714,8 @@ def affine_quantize(x: np.ndarray, scale: float, zero_point: int, dtype: str) ->
     Values whose quotient does not fit int32 (and NaN) are undefined in TFLM;
     here they saturate (NaN -> the zero point), which is what the C kernel does.
     """
-    q = np.asarray(x, dtype=np.float32) / np.float32(scale)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow to +-inf saturates below, as documented
+        q = np.asarray(x, dtype=np.float32) / np.float32(scale)
     q = q.astype(np.float64)
     r = np.where(q >= 0, np.floor(q + 0.5), -np.floor(-q + 0.5))
     r = np.where(np.isnan(r), 0.0, r)

@@ -32,13 +32,17 @@ extern "C" {
 /**
  * Promise of every pointwise kernel (::te_conv2d_s8 with a 1x1 filter,
  * stride 1, no padding, no groups), portable and DSP alike, that lets the
- * memory planner overlap such a layer's output with its input: output pixels
- * are produced in increasing order, in groups of at most this many pixels;
- * all reads of a group's input pixels finish before any of that group's
- * outputs is written, and no input pixel of an earlier group is read after a
- * later group's outputs are written. (With overlap, the kernel copies the
- * group's input pixels into its scratch buffer first, so it needs
- * ::te_conv2d_s8_get_buffer_size() bytes of scratch.)
+ * memory planner overlap such a layer's output with its input: no input byte
+ * is overwritten before its last read whenever the output starts at least as
+ * far below the input as a kernel needs that produces output pixels in
+ * increasing order, in groups of at most this many pixels, reads all of a
+ * group's input pixels before writing any of its outputs, and never reads an
+ * earlier group's pixels again. The portable kernel is literally that kernel
+ * (with overlap it copies each group's input pixels into its scratch buffer
+ * first, so it needs ::te_conv2d_s8_get_buffer_size() bytes of scratch). The
+ * DSP kernel does the same except over stretches of pixels whose outputs end
+ * below the first input byte still to be read: those it computes in any
+ * order, which the promise allows because they overwrite nothing still needed.
  */
 #define TE_POINTWISE_PIXELS_IN_FLIGHT 2
 
