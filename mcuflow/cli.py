@@ -12,7 +12,6 @@ import importlib
 import importlib.util
 import json
 import sys
-from pathlib import Path
 
 from .errors import McuflowError, VerificationError
 

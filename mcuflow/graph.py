@@ -44,7 +44,7 @@ class Quantization:
         return self.scale.size > 1
 
     @classmethod
-    def make(cls, scale, zero_point=0, axis: int = 0) -> "Quantization":
+    def make(cls, scale, zero_point=0, axis: int = 0) -> Quantization:
         s = np.atleast_1d(np.asarray(scale, dtype=np.float64))
         z = np.atleast_1d(np.asarray(zero_point, dtype=np.int64))
         if z.size == 1 and s.size > 1:

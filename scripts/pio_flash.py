@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mcuflow.device.flash import OPENOCD_ARGS, command, flash  # noqa: E402
-from mcuflow.errors import McuflowError  # noqa: E402
+from mcuflow.device.flash import OPENOCD_ARGS, command, flash
+from mcuflow.errors import McuflowError
 
 
 def main(argv=None) -> int:

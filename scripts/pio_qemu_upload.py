@@ -16,12 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from mcuflow.boards import get_board  # noqa: E402
-from mcuflow.device.build import Firmware, elf_sizes  # noqa: E402
-from mcuflow.device.harness import PreparedModel, format_result, reference_outputs, run_firmware  # noqa: E402
-from mcuflow.errors import McuflowError  # noqa: E402
+from mcuflow.boards import get_board
+from mcuflow.device.build import Firmware, elf_sizes
+from mcuflow.device.harness import PreparedModel, format_result, reference_outputs, run_firmware
+from mcuflow.errors import McuflowError
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,7 @@ from mcuflow.errors import McuflowError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from mcuflow.device import flash as pio_flash  # noqa: E402
+from mcuflow.device import flash as pio_flash
 
 
 def test_every_real_board_env_flashes_through_the_script():

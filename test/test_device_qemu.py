@@ -88,9 +88,8 @@ def test_session_stats_and_many_inferences(fake_pm, fake_fw):
 
 def test_model_hash_mismatch_is_refused(fake_fw):
     fw = fake_fw("mps2_an386")
-    with QemuBackend(fw.board, fw.elf) as q:
-        with pytest.raises(ModelMismatchError, match="fa4e000000000001"):
-            open_session(q.url, fw.board, expected_hash="0123456789abcdef")
+    with QemuBackend(fw.board, fw.elf) as q, pytest.raises(ModelMismatchError, match="fa4e000000000001"):
+        open_session(q.url, fw.board, expected_hash="0123456789abcdef")
 
 
 def test_too_big_model_refused_before_build(tmp_path):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import shared_models
+
 from mcuflow.verify.host import verify_model
 
 

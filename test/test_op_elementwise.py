@@ -22,14 +22,14 @@ import ctypes
 import numpy as np
 import pytest
 import te_ctypes as te
-from hypothesis import example, HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from mcuflow.errors import UnsupportedError
 from mcuflow.graph import Graph, GraphBuilder, Quantization
 from mcuflow.oracle import run_tflm
-from mcuflow.reference import run_graph
 from mcuflow.reference import elementwise as ew
+from mcuflow.reference import run_graph
 from mcuflow.tflite.writer import write_model
 
 ALL_INT8 = np.arange(-128, 128, dtype=np.int8)
@@ -494,7 +494,7 @@ def op_configs(draw):
     """One element-wise op, as a closure that adds it to a GraphBuilder."""
     kind = draw(st.sampled_from(["ADD", "MUL", "ADD", "MUL", "RELU", "RELU6", "LOGISTIC", "HARD_SWISH",
                                  "QUANTIZE_F", "QUANTIZE_I", "DEQUANTIZE", "TANH", "LEAKY_RELU"]))
-    q = lambda: Quantization.make(draw(scales), draw(int8_zps))  # noqa: E731
+    q = lambda: Quantization.make(draw(scales), draw(int8_zps))
     if kind in ("ADD", "MUL"):
         s1, s2 = draw(broadcast_shapes(max_rank=4))
         if s1 == ():

@@ -48,7 +48,7 @@ def test_every_public_function_is_documented():
     undocumented = []
     for h in sorted((TE / "include").glob("*.h")):
         text = h.read_text()
-        for m in re.finditer(r"^(?:te_status|int32_t|void|int)\s+\**(te_\w+)\s*\(", text, re.M):
+        for m in re.finditer(r"^(?:te_status|int32_t|void|int)\s+\**(te_\w+)\s*\(", text, re.MULTILINE):
             before = text[: m.start()].rstrip()
             if not before.endswith("*/"):
                 undocumented.append(f"{h.name}: {m.group(1)}")

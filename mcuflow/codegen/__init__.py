@@ -246,4 +246,4 @@ def load(source) -> tuple[Graph, bytes]:
     return graph, path.read_bytes()
 
 
-__all__ = ["render", "generate", "compile_model", "load", "GeneratedModel", "op_macs", "check_supported"]
+__all__ = ["GeneratedModel", "check_supported", "compile_model", "generate", "load", "op_macs", "render"]

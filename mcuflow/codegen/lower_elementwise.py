@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import Graph, Op
+from ..quant import multiply_by_quantized_multiplier_smaller_than_one_exp
 from ..reference.elementwise import (
     AFFINE_QUANTIZE_OUTPUTS,
     AddParams,
@@ -43,7 +44,6 @@ from ..reference.elementwise import (
     tanh_table_for,
     tensor_qparams,
 )
-from ..quant import multiply_by_quantized_multiplier_smaller_than_one_exp
 from .lowering import LoweringContext, lower
 
 #: te_elementwise.h TE_ELEMENTWISE_MAX_DIMS

@@ -161,7 +161,7 @@ def lower_concatenation(graph: Graph, op: Op, ctx: LoweringContext) -> None:
         ptr = ctx.tensor
     else:  # int8 and any other dtype: as bytes
         fn, k = "te_concat_s8", DTYPE_ITEMSIZE[y.dtype]
-        ptr = lambda i: _bytes_ptr(ctx, i)  # noqa: E731
+        ptr = lambda i: _bytes_ptr(ctx, i)
     offset = 0
     for i in op.inputs:
         t = graph.tensors[i]

@@ -151,7 +151,7 @@ class DeviceInfo:
     board: str
 
     @classmethod
-    def parse(cls, p: bytes) -> "DeviceInfo":
+    def parse(cls, p: bytes) -> DeviceInfo:
         (ver, kind, maxp, cpu_hz, cnt_hz, arena, flash, sram, stack, session, macs_lo, macs_hi) = struct.unpack_from(
             "<BBHIIIIIIIII", p
         )
@@ -179,7 +179,7 @@ class InvokeResult:
     guards_ok: bool
 
     @classmethod
-    def parse(cls, p: bytes) -> "InvokeResult":
+    def parse(cls, p: bytes) -> InvokeResult:
         session, status, lo, hi, stack, ocrc = struct.unpack_from("<IiIIII", p)
         return cls(session, status, lo | (hi << 32), stack, ocrc, bool(p[24]))
 
@@ -195,6 +195,6 @@ class Stats:
     guards_ok: bool
 
     @classmethod
-    def parse(cls, p: bytes) -> "Stats":
+    def parse(cls, p: bytes) -> Stats:
         session, lo, hi, stack, arena, inv, reserved = struct.unpack_from("<IIIIIII", p)
         return cls(session, lo | (hi << 32), stack, arena, inv, reserved, bool(p[28]))

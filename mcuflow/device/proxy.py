@@ -73,7 +73,7 @@ class FaultProxy:
     def counts(self, direction: str) -> FaultCounts:
         return self.dirs[direction].counts
 
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         t = threading.Thread(target=self._accept, daemon=True)
         t.start()
         self.threads.append(t)
@@ -84,7 +84,7 @@ class FaultProxy:
         while not self.stopping.is_set():
             try:
                 client, _ = self.server.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             up = self._connect_upstream()
             for s in (client, up):
@@ -131,7 +131,7 @@ class FaultProxy:
         while not self.stopping.is_set():
             try:
                 data = src.recv(4096)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 break
@@ -162,7 +162,7 @@ class FaultProxy:
         for t in self.threads:
             t.join(timeout=1)
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -113,7 +113,7 @@ class QemuBackend:
         self._err.close()
         self.proc = None
 
-    def __enter__(self) -> "QemuBackend":
+    def __enter__(self) -> QemuBackend:
         self.start()
         return self
 

@@ -98,7 +98,7 @@ class RenodeBackend:
                 self.proc.wait()
         self.proc = None
 
-    def __enter__(self) -> "RenodeBackend":
+    def __enter__(self) -> RenodeBackend:
         self.start()
         return self
 

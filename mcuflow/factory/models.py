@@ -8,7 +8,7 @@ the real ones but say nothing about accuracy.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..graph import Graph
 from .qnet import QNet

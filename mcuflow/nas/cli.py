@@ -1,4 +1,4 @@
-"""``mcuflow nas space|train|search|export|run`` (torch is imported only when a command needs it)."""
+"""``mcuflow nas space|train|search|export|zoo|run`` (torch is imported only when a command needs it)."""
 
 from __future__ import annotations
 
@@ -171,6 +171,16 @@ def _common(p: argparse.ArgumentParser, board_default: str | None = "netduinoplu
                    help="override the backbone's stem stride (2 for inputs upsampled to 64-128 px)")
 
 
+def cmd_zoo(args) -> int:
+    from .zoo import refresh, table
+
+    if args.refresh:
+        for line in refresh(args.models_dir) or ["every card already matches the compiler"]:
+            print(line)
+    print(table(args.models_dir))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     nas = sub.add_parser("nas", help="TinyNAS: search, train and export models that fit a board")
     ns = nas.add_subparsers(dest="nas_command", required=True)
@@ -212,6 +222,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--verify", action="store_true", help="also check bit-exact on the host")
     p.add_argument("-o", "--output", default="model.tflite")
     p.set_defaults(fn=cmd_export)
+
+    p = ns.add_parser("zoo", help="the zoo's table; --refresh rewrites the cards' engine figures")
+    p.add_argument("--models-dir", default="models")
+    p.add_argument("--refresh", action="store_true",
+                   help="recompile every zoo model and write its MACs, peak SRAM and flash back to its card")
+    p.set_defaults(fn=cmd_zoo)
 
     p = ns.add_parser("run", help="everything: space, supernet, search, fine-tune, int8, verify, card")
     _common(p)

@@ -1,4 +1,13 @@
-"""The model zoo's table: one row per card in ``models/*.json`` written by ``mcuflow nas run``."""
+"""The model zoo: its table (one row per card in ``models/*.json`` written by ``mcuflow nas run``) and the
+engine figures on each card.
+
+A card's accuracies are measured once, when the model is trained; its engine
+figures (MACs, peak SRAM, weights flash) belong to the compiler and move when
+the planner or the kernels change (ADD rescale tables added flash, the planner
+took SRAM away). :func:`engine_figures` recomputes them, ``mcuflow nas zoo
+--refresh`` writes them back, and a test keeps every card equal to what the
+current compiler makes of its ``.tflite``.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +25,45 @@ def cards(models_dir: str | Path = "models") -> list[dict]:
         if "accuracy" in c and "board" in c and "search" in c:
             out.append(c)
     return out
+
+
+#: card keys the compiler owns
+ENGINE_KEYS = ("macs", "peak_sram_bytes", "flash_bytes")
+
+
+def card_paths(models_dir: str | Path = "models") -> list[Path]:
+    return [Path(models_dir) / f"{c['name']}.json" for c in cards(models_dir)]
+
+
+def engine_figures(tflite: str | Path) -> dict:
+    """What the code generator's default plan makes of a zoo model, under the card's key names."""
+    from ..codegen import compile_model
+
+    rep = compile_model(Path(tflite).read_bytes(), name=Path(tflite).stem).report
+    return {"macs": int(rep["macs"]), "peak_sram_bytes": int(rep["arena_bytes"]),
+            "flash_bytes": int(rep["flash_weights_bytes"])}
+
+
+def refresh(models_dir: str | Path = "models") -> list[str]:
+    """Rewrite the engine figures of every card whose ``.tflite`` sits beside it; returns what changed."""
+    from .memory import budget_for
+
+    changes = []
+    for path in card_paths(models_dir):
+        card = json.loads(path.read_text())
+        new = engine_figures(path.with_suffix(".tflite"))
+        b = budget_for(card["board"])
+        if new["peak_sram_bytes"] > b.sram_bytes or new["flash_bytes"] > b.flash_bytes:
+            from ..errors import DoesNotFitError
+
+            raise DoesNotFitError(f"{card['name']}: {new['peak_sram_bytes']} B SRAM / {new['flash_bytes']} B flash "
+                                  f"no longer fit {b.name}'s {b.sram_bytes} B / {b.flash_bytes} B")
+        diff = {k: (card.get(k), v) for k, v in new.items() if card.get(k) != v}
+        if diff:
+            card.update(new)
+            path.write_text(json.dumps(card, indent=1))  # as `nas run` writes it
+            changes.append(f"{card['name']}: " + ", ".join(f"{k} {a} -> {b_}" for k, (a, b_) in diff.items()))
+    return changes
 
 
 def table(models_dir: str | Path = "models") -> str:

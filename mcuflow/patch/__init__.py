@@ -30,9 +30,21 @@ DEFAULT_MAX_EXTRA_MACS = 0.15
 SCREEN_STRATEGY = "inplace"
 REFINE = 3
 
-__all__ = ["PatchChoice", "PatchSpec", "PatchStage", "STAGE_OP", "DEFAULT_MAX_EXTRA_MACS", "parse_patch",
-           "plan_patch", "prepare", "patch_summary", "patched_graph", "layer_by_layer",
-           "format_patch", "format_patch_summary"]
+__all__ = [
+    "DEFAULT_MAX_EXTRA_MACS",
+    "STAGE_OP",
+    "PatchChoice",
+    "PatchSpec",
+    "PatchStage",
+    "format_patch",
+    "format_patch_summary",
+    "layer_by_layer",
+    "parse_patch",
+    "patch_summary",
+    "patched_graph",
+    "plan_patch",
+    "prepare",
+]
 
 
 def graph_scratch(graph: Graph) -> dict[int, int]:

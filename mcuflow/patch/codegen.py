@@ -19,9 +19,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from ..codegen.lowering import LoweringContext, lower, lowering_for
 from ..errors import UnsupportedError
 from ..graph import Graph, Op
-from ..codegen.lowering import LoweringContext, lower, lowering_for
 from ..reference.conv import conv_geometry, depth_multiplier, mac_quant
 from ..reference.pool import pool_params
 from ..reference.shape import pad_amounts, pad_value

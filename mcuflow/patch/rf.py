@@ -103,7 +103,7 @@ class Rect:
     def empty(self) -> bool:
         return self.h <= 0 or self.w <= 0
 
-    def hull(self, other: "Rect | None") -> "Rect":
+    def hull(self, other: Rect | None) -> Rect:
         if other is None:
             return self
         return Rect(min(self.r0, other.r0), max(self.r1, other.r1), min(self.c0, other.c0), max(self.c1, other.c1))

@@ -11,7 +11,7 @@ verification can compare intermediates too.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -48,8 +48,8 @@ from ..quant import (
     multiply_by_quantized_multiplier,
     multiply_by_quantized_multiplier_smaller_than_one_exp,
     quantize_multiplier,
-    rounding_divide_by_pot,
     round_half_away,
+    rounding_divide_by_pot,
     saturating_rounding_doubling_high_mul,
     wrap_int32,
 )

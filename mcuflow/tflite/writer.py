@@ -117,7 +117,7 @@ def _enum_value(table: str, key: str, value: str) -> int:
     return int(getattr(cls, value))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _vector_elem_size(start_fn) -> int:
     """Element size of an options vector, read from its Start...Vector builder."""
     m = re.search(r"StartVector\((\d+)", inspect.getsource(start_fn))
