@@ -145,21 +145,18 @@ def build_firmware(model_dir: Path | str, board: Board, build_dir: Path | str | 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         objs = list(pool.map(compile_one, jobs))
 
-    elf = build_dir / "firmware.elf"
-    cmd = [
-        GCC,
-        *board.cpu_flags,
-        *LINK_FLAGS,
-        f"-L{FIRMWARE / 'boards' / 'common'}",
-        "-T",
-        str(FIRMWARE / "boards" / board.name / "link.ld"),
-        f"-Wl,--defsym=__stack_size={board.stack_bytes}",
-        f"-Wl,-Map={build_dir / 'firmware.map'}",
-        *map(str, objs),
-        "-o",
-        str(elf),
-    ]
+    # The ELF is named by what went into it and linked under a temporary name: concurrent builds that share
+    # a build directory (two checkouts, or pytest workers, building one model) never run each other's image.
+    link = [*board.cpu_flags, *LINK_FLAGS, f"-L{FIRMWARE / 'boards' / 'common'}", "-T",
+            str(FIRMWARE / "boards" / board.name / "link.ld"), f"-Wl,--defsym=__stack_size={board.stack_bytes}"]
+    ld_text = b"".join(p.read_bytes() for p in sorted((FIRMWARE / "boards").rglob("*.ld")))
+    key = hashlib.sha256("\0".join(link + [o.name for o in objs]).encode() + ld_text).hexdigest()[:16]
+    elf = build_dir / f"firmware-{key}.elf"
+    tmp_elf = elf.with_suffix(f".{os.getpid()}.tmp")
+    cmd = [GCC, *link, f"-Wl,-Map={build_dir / f'firmware-{key}.map'}", *map(str, objs), "-o", str(tmp_elf)]
     r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode == 0:
+        tmp_elf.replace(elf)
     if r.returncode != 0:
         m = re.search(r"region `(\w+)' overflowed by (\d+) bytes", r.stderr)
         if m:

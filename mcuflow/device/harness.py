@@ -188,6 +188,36 @@ def _model_key(model) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+def _generate_cached(model) -> tuple[Path, dict | None]:
+    """Generate into the cache under a name that says what was generated, not only from what.
+
+    Two runs of the same model with different code generators (two checkouts,
+    or a change in progress beside a clean tree) must not write into one
+    directory: each generates into its own temporary directory, which is then
+    renamed to ``<model hash>-<generated files hash>``; a run that finds that
+    name taken uses the copy already there, which has the same bytes.
+    """
+    import shutil
+    import tempfile
+
+    from ..codegen import generate
+
+    root = cache_dir() / "models"
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".gen-", dir=root))
+    report = generate(model, tmp, name="model")
+    h = hashlib.sha256()
+    for f in sorted(tmp.rglob("*")):
+        if f.is_file():
+            h.update(f.relative_to(tmp).as_posix().encode() + b"\0" + f.read_bytes())
+    d = root / f"{_model_key(model)}-{h.hexdigest()[:12]}"
+    try:
+        tmp.rename(d)
+    except OSError:  # generated before, by this run's twin: identical files
+        shutil.rmtree(tmp, ignore_errors=True)
+    return d, report
+
+
 def prepare_model(model, board: Board, out_dir: Path | str | None = None) -> PreparedModel:
     """Generate C for ``model`` (a .tflite path, a Graph, or a directory that already
     holds model.h/model.c/report.json) and check it fits ``board`` before any build."""
@@ -199,9 +229,12 @@ def prepare_model(model, board: Board, out_dir: Path | str | None = None) -> Pre
         from ..codegen import generate
 
         graph = _load_graph(model)
-        d = Path(out_dir) if out_dir else cache_dir() / "models" / _model_key(model)
-        d.mkdir(parents=True, exist_ok=True)
-        report = generate(model, d, name="model")
+        if out_dir:
+            d = Path(out_dir)
+            d.mkdir(parents=True, exist_ok=True)
+            report = generate(model, d, name="model")
+        else:
+            d, report = _generate_cached(model)
         if not isinstance(report, dict):
             report = json.loads((d / "report.json").read_text())
     check_fit(board, int(report["arena_bytes"]), int(report.get("flash_weights_bytes", 0)))

@@ -29,16 +29,7 @@ TE_EW_INLINE void add_table_fast(const int32_t *t1, const int32_t *t2, te_ew_rqf
                                  int32_t n, const int8_t *a, const int8_t *b, int8_t *o)
 {
 #define TE_ADD_T(k) o[k] = te_ew_clamp8(te_ew_rqf_rq((int32_t)((uint32_t)t1[a[k]] + (uint32_t)t2[b[k]]), q), act, full)
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        TE_ADD_T(i);
-        TE_ADD_T(i + 1);
-        TE_ADD_T(i + 2);
-        TE_ADD_T(i + 3);
-    }
-    for (; i < n; ++i) {
-        TE_ADD_T(i);
-    }
+    TE_EW_UNROLL4(n, TE_ADD_T);
 #undef TE_ADD_T
 }
 

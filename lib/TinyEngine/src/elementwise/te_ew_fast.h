@@ -59,6 +59,25 @@ static inline int32_t te_ew_rqf_rq(int32_t s, te_ew_rqf q)
 #define TE_EW_INLINE static inline
 #endif
 
+/*
+ * Runs STEP(i) for i in [0, n), four at a time and then the tail. The element
+ * loops are this shape: one body, unrolled so the loads of four elements can
+ * issue ahead of their stores.
+ */
+#define TE_EW_UNROLL4(n, STEP)              \
+    do {                                    \
+        int32_t i_ = 0;                     \
+        for (; i_ + 4 <= (n); i_ += 4) {    \
+            STEP(i_);                       \
+            STEP(i_ + 1);                   \
+            STEP(i_ + 2);                   \
+            STEP(i_ + 3);                   \
+        }                                   \
+        for (; i_ < (n); ++i_) {            \
+            STEP(i_);                       \
+        }                                   \
+    } while (0)
+
 /* x saturated to [-128, 127]: one SSAT where the core has it. */
 static inline int32_t te_ew_sat8(int32_t x)
 {

@@ -15,16 +15,7 @@ TE_EW_INLINE void te_mul_vv(int32_t off1, int32_t off2, te_ew_rqf q, te_activati
                             const int8_t *x, const int8_t *y, int8_t *o)
 {
 #define TE_MUL_VV(k) o[k] = te_ew_clamp8(te_ew_rqf_rq((x[k] + off1) * (y[k] + off2), q), act, full)
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        TE_MUL_VV(i);
-        TE_MUL_VV(i + 1);
-        TE_MUL_VV(i + 2);
-        TE_MUL_VV(i + 3);
-    }
-    for (; i < n; ++i) {
-        TE_MUL_VV(i);
-    }
+    TE_EW_UNROLL4(n, TE_MUL_VV);
 #undef TE_MUL_VV
 }
 
@@ -35,16 +26,7 @@ TE_EW_INLINE void te_mul_vs(int32_t off, int32_t f, te_ew_rqf q, te_activation a
     /* (x + off) * f = x * f + off * f: one multiply-accumulate an element. */
     const int32_t g = off * f;
 #define TE_MUL_VS(k) o[k] = te_ew_clamp8(te_ew_rqf_rq(x[k] * f + g, q), act, full)
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        TE_MUL_VS(i);
-        TE_MUL_VS(i + 1);
-        TE_MUL_VS(i + 2);
-        TE_MUL_VS(i + 3);
-    }
-    for (; i < n; ++i) {
-        TE_MUL_VS(i);
-    }
+    TE_EW_UNROLL4(n, TE_MUL_VS);
 #undef TE_MUL_VS
 }
 
