@@ -315,23 +315,27 @@ def ptr(a: np.ndarray):
     return a.ctypes.data_as(ctypes.c_void_p)
 
 
+def _binary_case(op_type, s1, s2, qs, act, seed):
+    """Reference params, random int8 operands and the reference output of one ADD/MUL (hypothesis skips
+    quantizations the op refuses)."""
+    g = binary_graph(op_type, s1, s2, *qs, act)
+    try:
+        p = ew.add_params(g, g.ops[0]) if op_type == "ADD" else ew.mul_params(g, g.ops[0])
+    except UnsupportedError:
+        assume(False)
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-128, 128, s1).astype(np.int8)
+    b = rng.integers(-128, 128, s2).astype(np.int8)
+    return p, a, b, (ew.add_int8 if op_type == "ADD" else ew.mul_int8)(a, b, p)
+
+
 @FAST
 @given(shapes=broadcast_shapes(), q1=st.tuples(scales, int8_zps), q2=st.tuples(scales, int8_zps),
        qo=st.tuples(scales, int8_zps), act=activations, seed=st.integers(0, 2**31), alias=st.booleans())
 @pytest.mark.parametrize("op_type", ["ADD", "MUL"])
 def test_c_binary_matches_reference(lib, op_type, shapes, q1, q2, qo, act, seed, alias):
     s1, s2 = shapes
-    g = binary_graph(op_type, s1, s2, q1, q2, qo, act)
-    op = g.ops[0]
-    try:
-        p = ew.add_params(g, op) if op_type == "ADD" else ew.mul_params(g, op)
-    except UnsupportedError:
-        assume(False)
-        return
-    rng = np.random.default_rng(seed)
-    a = rng.integers(-128, 128, s1).astype(np.int8)
-    b = rng.integers(-128, 128, s2).astype(np.int8)
-    want = (ew.add_int8 if op_type == "ADD" else ew.mul_int8)(a, b, p)
+    p, a, b, want = _binary_case(op_type, s1, s2, (q1, q2, qo), act, seed)
     cp = c_add_params(p) if op_type == "ADD" else c_mul_params(p)
     name = op_type.lower()
     if s1 == s2:
@@ -704,16 +708,7 @@ def test_c_mul_channel_broadcast_matches_reference(lib, qs, act, hw, c, swap, ve
     """Squeeze-excite scaling: [1, H, W, C] times a per-channel [C] or [1, 1, 1, C], either order, in place."""
     big, small = (1, hw, hw, c), ((c,) if vector else (1, 1, 1, c))
     s1, s2 = (small, big) if swap else (big, small)
-    g = binary_graph("MUL", s1, s2, *qs, act)
-    try:
-        p = ew.mul_params(g, g.ops[0])
-    except UnsupportedError:
-        assume(False)
-        return
-    rng = np.random.default_rng(seed)
-    a = rng.integers(-128, 128, s1).astype(np.int8)
-    b = rng.integers(-128, 128, s2).astype(np.int8)
-    want = ew.mul_int8(a, b, p)
+    p, a, b, want = _binary_case("MUL", s1, s2, qs, act, seed)
     cp = c_mul_params(p)
     a_in, b_in = a.copy(), b.copy()
     out = (b_in if swap else a_in) if alias else np.zeros(want.shape, np.int8)
