@@ -1,17 +1,5 @@
 /* QEMU mps3-an547: Cortex-M55, CMSDK UART0 at 0x49303000; SysTick at 32 MHz. */
-#include "board.h"
-#include "uart_cmsdk.h"
-
-#define UART0 0x49303000u
-
-const board_info_t board_info = {"mps3_an547", 32000000u, 32000000u, COUNTER_SYSTICK};
-
-void board_init(void)
-{
-    cmsdk_uart_init(UART0);
-    counter_systick_init();
-}
-
-void board_putc(uint8_t c) { cmsdk_uart_putc(UART0, c); }
-uint8_t board_getc(void) { return cmsdk_uart_getc(UART0); }
-uint64_t board_counter_read(void) { return counter_systick_read(); }
+#define BOARD_NAME "mps3_an547"
+#define BOARD_UART0 0x49303000u
+#define BOARD_SYSTICK_HZ 32000000u
+#include "board_cmsdk.h"
