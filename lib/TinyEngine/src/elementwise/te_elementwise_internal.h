@@ -256,4 +256,26 @@ static inline te_status te_ew_broadcast(const te_broadcast_shape *s1, const int8
     }
 }
 
+/*
+ * Defines te_dequantize_<name>_f32 for one integer input type: the three
+ * DEQUANTIZE kernels differ only in it. An exact integer (<= 17 bits) times a
+ * float is one correctly rounded float multiply, equal to TFLM's
+ * (float)((double)scale * value). Output element i is written after input
+ * element i is read and no later input is touched, so the output may start
+ * below the input and overlap it (TE_ELEMENTWISE_ELEMENTS_IN_FLIGHT).
+ */
+#define TE_DEFINE_DEQUANTIZE(name, in_type)                                                                  \
+    te_status te_dequantize_##name##_f32(float scale, int32_t zero_point, int32_t size, const in_type *input, \
+                                         float *output)                                                      \
+    {                                                                                                        \
+        if (zero_point < INT16_MIN || zero_point > UINT16_MAX || size < 0 ||                                 \
+            (size > 0 && (input == NULL || output == NULL))) {                                               \
+            return TE_ERR_ARG;                                                                               \
+        }                                                                                                    \
+        for (int32_t i = 0; i < size; ++i) {                                                                 \
+            output[i] = scale * (float)((int32_t)input[i] - zero_point);                                     \
+        }                                                                                                    \
+        return TE_OK;                                                                                        \
+    }
+
 #endif /* TE_ELEMENTWISE_INTERNAL_H */
