@@ -25,13 +25,20 @@ static int te_dw_direct_ok(int32_t n, int32_t in_h, int32_t in_w, int32_t out_h,
     return 1;
 }
 
+/* Whether the row ring can run this layer in place (output rows written straight over the input). */
+static int te_dw_inplace_rows_ok(const te_dw_conv_params *params, const te_dims *in, const te_dims *f,
+                                 const te_dims *out)
+{
+    return te_dw_rows_ok(f->h, f->w, params->dilation) && params->stride.h >= 1 && params->stride.w >= 1 &&
+           params->padding.h >= 0 && params->padding.w >= 0 &&
+           te_dw_direct_ok(in->n, in->h, in->w, out->h, out->w, f->h, params->stride.h, params->padding.h);
+}
+
 /* Bytes of the row ring when the kernel takes the ring (0 otherwise: the one-channel buffer). */
 static int64_t te_dw_inplace_ring(const te_dw_conv_params *params, const te_dims *in, const te_dims *f,
                                   const te_dims *out)
 {
-    if (!te_dw_rows_ok(f->h, f->w, params->dilation) || params->stride.h < 1 || params->stride.w < 1 ||
-        params->padding.h < 0 || params->padding.w < 0 ||
-        !te_dw_direct_ok(in->n, in->h, in->w, out->h, out->w, f->h, params->stride.h, params->padding.h)) {
+    if (!te_dw_inplace_rows_ok(params, in, f, out)) {
         return 0;
     }
     const int64_t ring = te_dw_ring_bytes(f->h, out->w, params->stride.w, f->w);
@@ -230,6 +237,19 @@ te_status te_depthwise_conv2d_inplace_s8(te_context ctx, const te_dw_conv_params
         return TE_ERR_ARG; /* the output would reach past the input's channel-c positions */
     }
     const int64_t ring = te_dw_inplace_ring(params, input_dims, filter_dims, output_dims);
+#if TE_DSP
+    /* Small maps take the plane on the stack; the scratch is still checked, as it is the promised size. */
+    if (te_dw_plane_ok(k_h, k_w, stride, dil, out_h, out_w) && (int64_t)out_h * out_w <= (int64_t)in_h * in_w) {
+        const int64_t need = ring > 0 ? ring : (int64_t)out_pixels;
+        if (ctx.buf == NULL || ctx.size < need) {
+            return TE_ERR_BUFFER;
+        }
+        const te_dw_rows g = {data, in_h, in_w, ch, out_h, out_w, k_h, k_w, stride.h, stride.w, pad.h, pad.w,
+                              params->input_offset, params->output_offset, params->activation, NULL, 0, 0};
+        te_dw_plane_layer(&g, n, filter, bias, quant, data);
+        return TE_OK;
+    }
+#endif
     if (ring > 0) {
         if (ctx.buf == NULL || ctx.size < ring) {
             return TE_ERR_BUFFER;
@@ -241,7 +261,7 @@ te_status te_depthwise_conv2d_inplace_s8(te_context ctx, const te_dw_conv_params
         }
         te_dw_rows g = {data, in_h, in_w, ch, out_h, out_w, k_h, k_w, params->stride.h, params->stride.w,
                         params->padding.h, params->padding.w, params->input_offset, params->output_offset,
-                        params->activation, rbuf, te_dw_ring_width(out_w, params->stride.w, k_w)};
+                        params->activation, rbuf, te_dw_ring_width(out_w, params->stride.w, k_w), 0};
         memset(rbuf, 0, (size_t)(ring - 3)); /* the interleaved ring's fourth lane is read (times a zero tap) */
         for (int32_t c = 0; c < ch; ++c) {
             g.in = data + c;
@@ -259,6 +279,28 @@ te_status te_depthwise_conv2d_inplace_s8(te_context ctx, const te_dw_conv_params
         return TE_ERR_BUFFER;
     }
 
+#if TE_DSP
+    /*
+     * A 3x3 interleaved ring larger than the one-channel buffer: its three
+     * rows kept apart (no zero lane) may still fit in that buffer, and the
+     * row kernels beat the per-channel loops below several times over.
+     */
+    if (te_dw_interleaved(k_h, k_w) && te_dw_inplace_rows_ok(params, input_dims, filter_dims, output_dims)) {
+        const int32_t rw = te_dw_ring_width(out_w, stride.w, k_w);
+        const int64_t plain = (int64_t)k_h * rw * 2 + 3;
+        if (rw > 0 && plain <= (int64_t)ctx.size) {
+            const uintptr_t r0 = ((uintptr_t)chan + 3u) & ~(uintptr_t)3u;
+            int16_t *rbuf = (int16_t *)(chan + (r0 - (uintptr_t)chan));
+            te_dw_rows g = {data, in_h, in_w, ch, out_h, out_w, k_h, k_w, stride.h, stride.w, pad.h, pad.w,
+                            params->input_offset, params->output_offset, params->activation, rbuf, rw, 1};
+            for (int32_t c = 0; c < ch; ++c) {
+                g.in = data + c;
+                te_dw_rows_channel(&g, filter + c, bias, quant, c, data + c, 0, n * out_h);
+            }
+            return TE_OK;
+        }
+    }
+#endif
     const int32_t in_off = params->input_offset;
     const int32_t out_off = params->output_offset;
     const te_activation act = params->activation;

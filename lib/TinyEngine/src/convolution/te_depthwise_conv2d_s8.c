@@ -1,4 +1,5 @@
 #include "te_conv_internal.h"
+#define TE_DW_ROWS_DEFINE /* the row kernels are compiled here, once (see te_dw_rows.h) */
 #include "te_dw_rows.h"
 #include "te_mac_dsp.h"
 
@@ -163,6 +164,15 @@ te_status te_depthwise_conv2d_s8(te_context ctx, const te_dw_conv_params *params
     int32_t row_begin = 0;
     const size_t in_bytes = (size_t)input_dims->n * in_h * in_w * in_c;
     const size_t row_bytes = (size_t)out_w * out_c;
+#if TE_DSP
+    if (mult == 1 && te_dw_plane_ok(k_h, k_w, stride, dil, out_h, out_w) &&
+        !te_ranges_overlap(input, in_bytes, output, (size_t)n_rows * row_bytes)) {
+        const te_dw_rows g = {input, in_h, in_w, in_c, out_h, out_w, k_h, k_w, stride.h, stride.w, pad.h, pad.w,
+                              in_off, out_off, act, NULL, 0, 0};
+        te_dw_plane_layer(&g, input_dims->n, filter, bias, quant, output);
+        return TE_OK;
+    }
+#endif
     /* On small maps the per-channel and per-row set-up outweighs the faster MACs: four channels at a time there. */
     if (mult == 1 && te_dw_rows_ok(k_h, k_w, dil) && (int64_t)out_h * out_w >= 64 &&
         !te_ranges_overlap(input, in_bytes, output, n_rows * row_bytes)) {
@@ -175,7 +185,7 @@ te_status te_depthwise_conv2d_s8(te_context ctx, const te_dw_conv_params *params
             int16_t *rbuf = (int16_t *)(tail + (r0 - (uintptr_t)tail));
             memset(rbuf, 0, (size_t)(ring - 3)); /* the interleaved ring's fourth lane is read (times a zero tap) */
             te_dw_rows g = {input, in_h, in_w, in_c, out_h, out_w, k_h, k_w, stride.h, stride.w, pad.h, pad.w,
-                            in_off, out_off, act, rbuf, te_dw_ring_width(out_w, stride.w, k_w)};
+                            in_off, out_off, act, rbuf, te_dw_ring_width(out_w, stride.w, k_w), 0};
             for (int32_t c = 0; c < in_c; ++c) {
                 g.in = input + c;
                 te_dw_rows_channel(&g, filter + c, bias, quant, c, output + c, 0, row_begin);

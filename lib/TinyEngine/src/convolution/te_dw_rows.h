@@ -13,6 +13,14 @@
  * x + o = 0. Kernels: te_depthwise_conv2d_inplace_s8 (ring in its scratch,
  * output written straight over the input) and te_depthwise_conv2d_s8 (ring
  * in the output's last rows, which are written last).
+ *
+ * On the DSP path the row loops (te_dw_rows33_channel, te_dw_rowsk_channel)
+ * pay as little as possible per row, as rows of 12 to 48 outputs made the
+ * set-up cost as much as the sums: padding columns written once per channel,
+ * one filter row at a time over the whole row for the separate-row ring, all
+ * requantization constants behind one pointer. Maps of 16 to ~200 outputs a
+ * channel (3x3) take te_dw_plane_layer instead: the channel's whole padded
+ * input on the stack, no ring at all.
  */
 #ifndef TE_DW_ROWS_H
 #define TE_DW_ROWS_H
@@ -121,8 +129,44 @@ typedef struct {
     te_activation act;
     int16_t *ring; /* k_h rows of rw int16, word aligned */
     int32_t rw;
+    int plain; /* a 3x3 ring in K_h separate rows (where the interleaved one does not fit) */
 } te_dw_rows;
 
+/* Plane sizes of te_dw_plane_layer (small maps, see there). */
+#define TE_DW_PL_PITCH 16
+#define TE_DW_PL_ROWS 16
+#define TE_DW_PL_ACC 64
+
+/* Columns a plane row needs: the pair loops compute an even number of outputs and read a pair past. */
+static inline int32_t te_dw_plane_cols(int32_t out_w, int32_t s_w)
+{
+    const int32_t pairs = (out_w + 1) >> 1;
+    return s_w == 1 ? 2 * pairs + 2 : 4 * pairs + 2;
+}
+
+/* Whether the plane kernels take this layer (depth multiplier 1 is the caller's). */
+static inline int te_dw_plane_ok(int32_t k_h, int32_t k_w, te_tile stride, te_tile dil, int32_t out_h, int32_t out_w)
+{
+    /* Below 16 outputs a channel, the per-channel set-up outweighs what the plane saves: four channels at a time. */
+    return k_h == 3 && k_w == 3 && dil.h == 1 && dil.w == 1 && (stride.w == 1 || stride.w == 2) && stride.h >= 1 &&
+           stride.h <= 2 && out_w <= TE_DW_PL_ACC && (int64_t)out_h * out_w >= 16 &&
+           (int64_t)(out_h - 1) * stride.h + 3 <= TE_DW_PL_ROWS && te_dw_plane_cols(out_w, stride.w) <= TE_DW_PL_PITCH;
+}
+
+
+/*
+ * The row kernels live in te_depthwise_conv2d_s8.c (TE_DW_ROWS_DEFINE);
+ * the in-place kernel calls the same copies, so they are in the firmware
+ * once.
+ */
+void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const int32_t *bias,
+                        const te_per_channel_quant *quant, int32_t c, int8_t *out, int32_t row0, int32_t row1);
+#if TE_DSP
+void te_dw_plane_layer(const te_dw_rows *g, int32_t n, const int8_t *filter, const int32_t *bias,
+                       const te_per_channel_quant *quant, int8_t *out);
+#endif
+
+#ifdef TE_DW_ROWS_DEFINE
 /*
  * Requantization of one channel. With TF Lite's multiplier m in (2^30, 2^31)
  * and a right shift e >= 1, te_chq's single SMLAL form is
@@ -138,6 +182,10 @@ typedef struct {
     int fast;
     int32_t m, e, hi0;
     te_chq q; /* the exact general form, for the other channels */
+    uint32_t init; /* added to every sum (te_dw_chan_prep) */
+    int32_t out_off;
+    te_activation act;
+    int mode; /* 0: fast, int8's whole range; 1: fast with a clamp; 2: te_chq */
 } te_dw_rq;
 
 /* High word of (acc << 32) + a * m + 2^31 (SMMLAR). */
@@ -161,10 +209,11 @@ static inline int32_t te_dw_rq_fast(int32_t a2, int32_t m, int32_t hi0, int32_t 
     return (te_dw_smmlar(a2, m, hi0) + (a2 < 0 ? -1 : 0)) >> e;
 }
 
-/* n sums (plus init) requantized to out[0], out[step], ...: the fast form, no activation but int8's range. */
-TE_NOINLINE static void te_dw_requant_full(const int32_t *acc, int32_t n, uint32_t init, int32_t m, int32_t hi0,
-                                           int32_t e, int8_t *out, size_t step)
+/* n sums (plus rq->init) requantized to out[0], out[step], ...: the fast form, no activation but int8's range. */
+TE_NOINLINE static void te_dw_requant_full(const int32_t *acc, int32_t n, const te_dw_rq *rq, int8_t *out, size_t step)
 {
+    const uint32_t init = rq->init;
+    const int32_t m = rq->m, hi0 = rq->hi0, e = rq->e;
     size_t at = 0;
     int32_t i = 0;
     for (; i + 2 <= n; i += 2) {
@@ -185,10 +234,12 @@ TE_NOINLINE static void te_dw_requant_full(const int32_t *acc, int32_t n, uint32
     }
 }
 
-/* The fast form with a clamp to [lo, hi]. */
-TE_NOINLINE static void te_dw_requant_clamp(const int32_t *acc, int32_t n, uint32_t init, int32_t m, int32_t hi0,
-                                            int32_t e, int32_t lo, int32_t hi, int8_t *out, size_t step)
+/* The fast form with the activation's clamp. */
+TE_NOINLINE static void te_dw_requant_clamp(const int32_t *acc, int32_t n, const te_dw_rq *rq, int8_t *out,
+                                            size_t step)
 {
+    const uint32_t init = rq->init;
+    const int32_t m = rq->m, hi0 = rq->hi0, e = rq->e, lo = rq->act.min, hi = rq->act.max;
     size_t at = 0;
     for (int32_t i = 0; i < n; ++i) {
         int32_t v = te_dw_rq_fast((int32_t)((uint32_t)acc[i] + init), m, hi0, e);
@@ -200,10 +251,12 @@ TE_NOINLINE static void te_dw_requant_clamp(const int32_t *acc, int32_t n, uint3
 }
 
 /* Any multiplier and shift: te_chq's exact general form. */
-TE_NOINLINE static void te_dw_requant_chq(const int32_t *acc, int32_t n, uint32_t init, const te_chq *qp,
-                                          int32_t out_off, te_activation act, int8_t *out, size_t step)
+TE_NOINLINE static void te_dw_requant_chq(const int32_t *acc, int32_t n, const te_dw_rq *rq, int8_t *out, size_t step)
 {
-    const te_chq q = *qp;
+    const te_chq q = rq->q;
+    const uint32_t init = rq->init;
+    const int32_t out_off = rq->out_off;
+    const te_activation act = rq->act;
     size_t at = 0;
     for (int32_t i = 0; i < n; ++i) {
         out[at] = te_chq_out((int32_t)((uint32_t)acc[i] + init), q, out_off, act);
@@ -211,45 +264,100 @@ TE_NOINLINE static void te_dw_requant_chq(const int32_t *acc, int32_t n, uint32_
     }
 }
 
-static inline void te_dw_requant(const int32_t *acc, int32_t n, uint32_t init, const te_dw_rq *rq, int32_t out_off,
-                                 te_activation act, int8_t *out, size_t step)
+/* Every constant rides in rq: four register arguments, none on the stack. */
+static inline void te_dw_requant(const int32_t *acc, int32_t n, const te_dw_rq *rq, int8_t *out, size_t step)
 {
-    if (!rq->fast) {
-        te_dw_requant_chq(acc, n, init, &rq->q, out_off, act, out, step);
-    } else if (act.min == -128 && act.max == 127) {
-        te_dw_requant_full(acc, n, init, rq->m, rq->hi0, rq->e, out, step);
+    if (rq->mode == 0) {
+        te_dw_requant_full(acc, n, rq, out, step);
+    } else if (rq->mode == 1) {
+        te_dw_requant_clamp(acc, n, rq, out, step);
     } else {
-        te_dw_requant_clamp(acc, n, init, rq->m, rq->hi0, rq->e, act.min, act.max, out, step);
+        te_dw_requant_chq(acc, n, rq, out, step);
+    }
+}
+
+/*
+ * Channel c's taps (filter at its first tap, taps ch apart) into w, scaled
+ * for the requantization rq chooses, and rq->init: the value added to every
+ * sum (wrapping like the sums): the input offset's share and, for the fast
+ * form, the bias, both doubled with the taps.
+ */
+static void te_dw_chan_prep(const int8_t *filter, int32_t n_taps, int32_t ch, const int32_t *bias,
+                            const te_per_channel_quant *quant, int32_t c, int32_t in_off, int32_t out_off,
+                            te_activation act, int32_t *w, te_dw_rq *rq)
+{
+    int64_t w_sum = 0, w_abs = 0;
+    for (int32_t t = 0; t < n_taps; ++t) {
+        w[t] = filter[(size_t)t * (size_t)ch];
+        w_sum += w[t];
+        w_abs += w[t] < 0 ? -w[t] : w[t];
+    }
+    rq->q = te_chq_of(bias, quant, c);
+    rq->fast = 0;
+    if (rq->q.mode == 0) {
+        const int32_t e = rq->q.rsh + 1;
+        const int64_t hi0 = ((int64_t)1 << (e - 1)) + (int64_t)out_off * ((int64_t)1 << e);
+        const int64_t b = rq->q.bias;
+        if (hi0 > -((int64_t)1 << 29) && hi0 < ((int64_t)1 << 29) &&
+            (b < 0 ? -b : b) + 255 * w_abs < ((int64_t)1 << 30)) {
+            rq->fast = 1;
+            rq->m = rq->q.multiplier;
+            rq->e = e;
+            rq->hi0 = (int32_t)hi0;
+        }
+    }
+    const int32_t scale = rq->fast ? 2 : 1;
+    if (rq->fast) {
+        for (int32_t t = 0; t < n_taps; ++t) {
+            w[t] *= 2;
+        }
+    }
+    rq->init = (uint32_t)scale * ((rq->fast ? (uint32_t)rq->q.bias : 0u) + (uint32_t)in_off * (uint32_t)(int32_t)w_sum);
+    rq->out_off = out_off;
+    rq->act = act;
+    rq->mode = !rq->fast ? 2 : act.min == -128 && act.max == 127 ? 0 : 1;
+}
+
+/*
+ * n input bytes `step` apart widened into dst, ds int16 apart. A constant ds
+ * (each caller passes a literal) lets the stores take immediate offsets:
+ * one load and one store an element, the loop's own cost spread over four.
+ */
+static TE_ALWAYS_INLINE void te_dw_widen(const int8_t *src, size_t step, int16_t *dst, int32_t n, const int32_t ds)
+{
+    size_t at = 0;
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const int8_t *s = src + at;
+        const int16_t v0 = s[0], v1 = s[step], v2 = s[2 * step], v3 = s[3 * step];
+        dst[i * ds] = v0;
+        dst[(i + 1) * ds] = v1;
+        dst[(i + 2) * ds] = v2;
+        dst[(i + 3) * ds] = v3;
+        at += 4 * step;
+    }
+    for (; i < n; ++i) {
+        dst[i * ds] = src[at];
+        at += step;
     }
 }
 
 /* Gathers input row y of batch b (y may lie outside the image: all padding) into ring row dst, elements ds apart. */
-static inline void te_dw_gather(const te_dw_rows *g, int32_t b, int32_t y, int16_t *dst, int32_t ds)
+static TE_ALWAYS_INLINE void te_dw_gather(const te_dw_rows *g, int32_t b, int32_t y, int16_t *dst, const int32_t ds)
 {
     const int16_t pad = (int16_t)-g->in_off;
     const int32_t rw = g->rw;
     int32_t i = 0;
     if (y >= 0 && y < g->in_h) {
         const int8_t *src = g->in + ((size_t)b * (size_t)g->in_h + (size_t)y) * (size_t)g->in_w * (size_t)g->ch;
-        const size_t step = (size_t)g->ch;
         const int32_t lead = TE_MIN(g->p_w, rw);
         for (; i < lead; ++i) {
             dst[i * ds] = pad;
         }
         const int32_t end = (int32_t)TE_MIN((int64_t)g->p_w + g->in_w, (int64_t)rw);
-        size_t at = 0;
-        int16_t *d = dst + (size_t)i * (size_t)ds;
-        for (; i + 4 <= end; i += 4) {
-            d[0] = src[at];
-            d[ds] = src[at + step];
-            d[2 * ds] = src[at + 2 * step];
-            d[3 * ds] = src[at + 3 * step];
-            at += 4 * step;
-            d += 4 * ds;
-        }
-        for (; i < end; ++i) {
-            dst[i * ds] = src[at];
-            at += step;
+        if (end > i) {
+            te_dw_widen(src, (size_t)g->ch, dst + (size_t)i * (size_t)ds, end - i, ds);
+            i = end;
         }
     }
     for (; i < rw; ++i) {
@@ -364,18 +472,136 @@ static inline void te_dw_pairs_body(int16_t *const *rows, int32_t k_h, const int
     }
 }
 
+/*
+ * Filter widths 4 to 6 (three tap words a row): one filter row at a time
+ * over the whole output chunk, adding into acc (the first row starts it).
+ * Three to six tap words then stay in registers for the row, so a pair of
+ * outputs costs its data loads, six SMLADs and the partial sums' load and
+ * store, instead of reloading every tap word for every pair.
+ * Stride 1: o0 = e0.x0 + e1.x1 + e2.x2, o1 = o0w.x0 + o1w.x1 + o2w.x2;
+ * stride 2: o0 = e0.x0 + e1.x1 + e2.x2, o1 = e0.x1 + e1.x2 + e2.x3
+ * (x[q] the q-th int16 pair from the pair's first column; see te_dw_pairs_body).
+ */
+static TE_ALWAYS_INLINE void te_dw_row3_pass(const int16_t *p, const uint32_t *wr, int32_t stride, int32_t n_pairs,
+                                             int32_t *acc, const int first)
+{
+    const uint32_t e0 = wr[0], e1 = wr[2], e2 = wr[4];
+    if (stride == 1) {
+        const uint32_t f0 = wr[1], f1 = wr[3], f2 = wr[5];
+        for (int32_t j = n_pairs; j > 0; --j) {
+            uint32_t x0, x1;
+            TE_DW_LD22(p, 0, x0, x1);
+            const uint32_t x2 = te_dw_ld2(p + 4);
+            int32_t o0 = first ? 0 : acc[0], o1 = first ? 0 : acc[1];
+            o0 = te_smlad(e0, x0, o0);
+            o1 = te_smlad(f0, x0, o1);
+            o0 = te_smlad(e1, x1, o0);
+            o1 = te_smlad(f1, x1, o1);
+            o0 = te_smlad(e2, x2, o0);
+            o1 = te_smlad(f2, x2, o1);
+            acc[0] = o0;
+            acc[1] = o1;
+            acc += 2;
+            p += 2;
+        }
+        return;
+    }
+    for (int32_t j = n_pairs; j > 0; --j) {
+        uint32_t x0, x1, x2, x3;
+        TE_DW_LD22(p, 0, x0, x1);
+        TE_DW_LD22(p, 4, x2, x3);
+        int32_t o0 = first ? 0 : acc[0], o1 = first ? 0 : acc[1];
+        o0 = te_smlad(e0, x0, o0);
+        o1 = te_smlad(e0, x1, o1);
+        o0 = te_smlad(e1, x1, o0);
+        o1 = te_smlad(e1, x2, o1);
+        o0 = te_smlad(e2, x2, o0);
+        o1 = te_smlad(e2, x3, o1);
+        acc[0] = o0;
+        acc[1] = o1;
+        acc += 2;
+        p += 4;
+    }
+}
+
+/* Filter widths up to 3 (stride 2) or 2 (stride 1): two tap words a row, as te_dw_row3_pass. */
+static TE_ALWAYS_INLINE void te_dw_row2_pass(const int16_t *p, const uint32_t *wr, int32_t stride, int32_t n_pairs,
+                                             int32_t *acc, const int first)
+{
+    const uint32_t e0 = wr[0], e1 = wr[2];
+    if (stride == 1) {
+        const uint32_t f0 = wr[1], f1 = wr[3];
+        for (int32_t j = n_pairs; j > 0; --j) {
+            uint32_t x0, x1;
+            TE_DW_LD22(p, 0, x0, x1);
+            int32_t o0 = first ? 0 : acc[0], o1 = first ? 0 : acc[1];
+            o0 = te_smlad(e0, x0, o0);
+            o1 = te_smlad(f0, x0, o1);
+            o0 = te_smlad(e1, x1, o0);
+            o1 = te_smlad(f1, x1, o1);
+            acc[0] = o0;
+            acc[1] = o1;
+            acc += 2;
+            p += 2;
+        }
+        return;
+    }
+    for (int32_t j = n_pairs; j > 0; --j) {
+        uint32_t x0, x1;
+        TE_DW_LD22(p, 0, x0, x1);
+        const uint32_t x2 = te_dw_ld2(p + 4);
+        int32_t o0 = first ? 0 : acc[0], o1 = first ? 0 : acc[1];
+        o0 = te_smlad(e0, x0, o0);
+        o1 = te_smlad(e0, x1, o1);
+        o0 = te_smlad(e1, x1, o0);
+        o1 = te_smlad(e1, x2, o1);
+        acc[0] = o0;
+        acc[1] = o1;
+        acc += 2;
+        p += 4;
+    }
+}
+
+/* All K_h rows of a two-word filter. */
+TE_NOINLINE static void te_dw_sums_rows2_dsp(int16_t *const *rows, int32_t k_h, int32_t stride, int32_t n_pairs,
+                                             const uint32_t *w, int32_t *acc)
+{
+    if (stride == 1) {
+        te_dw_row2_pass(rows[0], w, 1, n_pairs, acc, 1);
+        for (int32_t ky = 1; ky < k_h; ++ky) {
+            te_dw_row2_pass(rows[ky], w + ky * 8, 1, n_pairs, acc, 0);
+        }
+        return;
+    }
+    te_dw_row2_pass(rows[0], w, 2, n_pairs, acc, 1);
+    for (int32_t ky = 1; ky < k_h; ++ky) {
+        te_dw_row2_pass(rows[ky], w + ky * 8, 2, n_pairs, acc, 0);
+    }
+}
+
+/* All K_h rows of a three-word filter (rows[ky] at the pair loop's first column, word aligned). */
+TE_NOINLINE static void te_dw_sums_rows3_dsp(int16_t *const *rows, int32_t k_h, int32_t stride, int32_t n_pairs,
+                                             const uint32_t *w, int32_t *acc)
+{
+    if (stride == 1) {
+        te_dw_row3_pass(rows[0], w, 1, n_pairs, acc, 1);
+        for (int32_t ky = 1; ky < k_h; ++ky) {
+            te_dw_row3_pass(rows[ky], w + ky * 8, 1, n_pairs, acc, 0);
+        }
+        return;
+    }
+    te_dw_row3_pass(rows[0], w, 2, n_pairs, acc, 1);
+    for (int32_t ky = 1; ky < k_h; ++ky) {
+        te_dw_row3_pass(rows[ky], w + ky * 8, 2, n_pairs, acc, 0);
+    }
+}
+
 /* w[ky * 8 + 2q] = e[q], w[ky * 8 + 2q + 1] = o[q] of filter row ky. */
 TE_NOINLINE static void te_dw_sums_pairs_dsp(int16_t *const *rows, int32_t k_h, int32_t nq, int32_t stride,
                                              int32_t n_pairs, const uint32_t *w, int32_t *acc)
 {
-    /* Constant trip counts, so that the compiler unrolls the pair loops. */
-    if (nq == 3) {
-        if (stride == 1) {
-            te_dw_pairs_body(rows, k_h, 3, 1, n_pairs, w, acc);
-        } else {
-            te_dw_pairs_body(rows, k_h, 3, 2, n_pairs, w, acc);
-        }
-    } else if (nq == 4) {
+    /* Constant trip counts, so that the compiler unrolls the pair loops (two and three words: te_dw_sums_rows*). */
+    if (nq == 4) {
         if (stride == 1) {
             te_dw_pairs_body(rows, k_h, 4, 1, n_pairs, w, acc);
         } else {
@@ -420,6 +646,186 @@ TE_NOINLINE static void te_dw_sums_c(int16_t *const *rows, int32_t cs, int32_t k
     }
 }
 
+
+#if TE_DSP
+/*
+ * te_dw_rows_channel's common case (DSP, the interleaved 3x3 ring, stride
+ * 1 or 2) with a lean row loop: on 12- to 48-wide rows the general loop's
+ * per-row set-up cost as much as the row's sums. The ring's padding
+ * columns are written once per channel (no row ever writes them), each new
+ * input row fills only its inside, the ring slot advances instead of being
+ * recomputed, and the slot of filter row 0 is the one the next input row
+ * will take.
+ */
+TE_NOINLINE static void te_dw_rows33_channel(const te_dw_rows *g, const int8_t *filter, const int32_t *bias,
+                                             const te_per_channel_quant *quant, int32_t c, int8_t *out, int32_t row0,
+                                             int32_t row1)
+{
+    const int32_t ch = g->ch, rw = g->rw, in_h = g->in_h, out_h = g->out_h, out_w = g->out_w;
+    const int32_t s_h = g->s_h, s_w = g->s_w, p_h = g->p_h;
+    int32_t w[9];
+    te_dw_rq rq;
+    te_dw_chan_prep(filter, 9, ch, bias, quant, c, g->in_off, g->out_off, g->act, w, &rq);
+    uint32_t w33[3][6]; /* w33[s]: the tap words when ring slot 0 holds filter row s */
+    for (int32_t s0 = 0; s0 < 3; ++s0) {
+        static const int8_t next[5] = {0, 1, 2, 0, 1};
+        const int32_t *a = w + 3 * s0, *b = w + 3 * next[s0 + 1], *d = w + 3 * next[s0 + 2];
+        for (int32_t k = 0; k < 3; ++k) {
+            w33[s0][2 * k] = te_dw_pack(a[k], b[k]);
+            w33[s0][2 * k + 1] = te_dw_pack(d[k], 0);
+        }
+    }
+    int16_t *const ring = g->ring;
+    const int16_t pad = (int16_t)-g->in_off;
+    const int32_t lead = TE_MIN(g->p_w, rw), inside_end = (int32_t)TE_MIN((int64_t)g->p_w + g->in_w, (int64_t)rw);
+    const int32_t n_in = inside_end > lead ? inside_end - lead : 0;
+    for (int32_t i = 0; i < lead; ++i) {
+        ring[4 * i] = pad;
+        ring[4 * i + 1] = pad;
+        ring[4 * i + 2] = pad;
+    }
+    for (int32_t i = lead + n_in; i < rw; ++i) {
+        ring[4 * i] = pad;
+        ring[4 * i + 1] = pad;
+        ring[4 * i + 2] = pad;
+    }
+    const size_t in_row = (size_t)g->in_w * (size_t)ch, out_row = (size_t)out_w * (size_t)ch;
+    int32_t b = row0 / out_h, oy = row0 - b * out_h;
+    const int8_t *img = g->in + (size_t)b * (size_t)in_h * in_row;
+    int32_t next_y = oy * s_h - p_h, slot = (next_y + p_h) % 3;
+    size_t o_at = (size_t)row0 * out_row;
+    int32_t acc[TE_DW_CHUNK];
+    for (int32_t r = row0; r < row1; ++r) {
+        const int32_t y0 = oy * s_h - p_h;
+        if (next_y < y0) {
+            next_y = y0;
+            slot = (y0 + p_h) % 3;
+        }
+        for (; next_y < y0 + 3; ++next_y) {
+            int16_t *dst = ring + slot + 4 * lead;
+            if (next_y >= 0 && next_y < in_h) {
+                te_dw_widen(img + (size_t)next_y * in_row, (size_t)ch, dst, n_in, 4);
+            } else {
+                for (int32_t i = 0; i < n_in; ++i) {
+                    dst[4 * i] = pad;
+                }
+            }
+            slot = slot == 2 ? 0 : slot + 1;
+        }
+        /* Now slot = (y0 + 3 + P_h) mod 3: the slot of filter row 0; ring slot 0 holds filter row (3 - slot) mod 3. */
+        const uint32_t *wsel = w33[slot == 0 ? 0 : 3 - slot];
+        size_t at = o_at;
+        for (int32_t o0 = 0; o0 < out_w; o0 += TE_DW_CHUNK) {
+            const int32_t n = TE_MIN(TE_DW_CHUNK, out_w - o0);
+            te_dw_sums33_dsp(ring + (size_t)o0 * (size_t)s_w * 4u, s_w, (n + 1) >> 1, wsel, acc);
+            te_dw_requant(acc, n, &rq, out + at, (size_t)ch);
+            at += (size_t)n * (size_t)ch;
+        }
+        o_at += out_row;
+        if (++oy == out_h) {
+            /* Next batch: the ring holds nothing of it yet. */
+            oy = 0;
+            ++b;
+            img += (size_t)in_h * in_row;
+            next_y = -p_h;
+            slot = 0;
+        }
+    }
+}
+#endif
+
+
+#if TE_DSP
+/* te_dw_rows33_channel's lean row loop for K_h separate ring rows (any K_w <= 7, stride 1 or 2). */
+TE_NOINLINE static void te_dw_rowsk_channel(const te_dw_rows *g, const int8_t *filter, const int32_t *bias,
+                                            const te_per_channel_quant *quant, int32_t c, int8_t *out, int32_t row0,
+                                            int32_t row1)
+{
+    const int32_t ch = g->ch, rw = g->rw, in_h = g->in_h, out_h = g->out_h, out_w = g->out_w;
+    const int32_t k_h = g->k_h, k_w = g->k_w, s_h = g->s_h, s_w = g->s_w, p_h = g->p_h;
+    int32_t w[TE_DW_KMAX * TE_DW_KMAX];
+    te_dw_rq rq;
+    te_dw_chan_prep(filter, k_h * k_w, ch, bias, quant, c, g->in_off, g->out_off, g->act, w, &rq);
+    const int32_t nq = s_w == 1 ? k_w / 2 + 1 : (k_w + 1) / 2;
+    uint32_t wpair[TE_DW_KMAX * 8];
+    for (int32_t ky = 0; ky < k_h; ++ky) {
+        const int32_t *wr = w + ky * k_w;
+        for (int32_t q = 0; q < 4; ++q) {
+            const int32_t i0 = 2 * q, i1 = 2 * q + 1, im = 2 * q - 1;
+            wpair[ky * 8 + 2 * q] = te_dw_pack(i0 < k_w ? wr[i0] : 0, i1 < k_w ? wr[i1] : 0);
+            wpair[ky * 8 + 2 * q + 1] = te_dw_pack(im >= 0 && im < k_w ? wr[im] : 0, i0 < k_w ? wr[i0] : 0);
+        }
+    }
+    int16_t *const ring = g->ring;
+    const int16_t pad = (int16_t)-g->in_off;
+    const int32_t lead = TE_MIN(g->p_w, rw), inside_end = (int32_t)TE_MIN((int64_t)g->p_w + g->in_w, (int64_t)rw);
+    const int32_t n_in = inside_end > lead ? inside_end - lead : 0;
+    for (int32_t k = 0; k < k_h; ++k) {
+        int16_t *row = ring + (size_t)k * (size_t)rw;
+        for (int32_t i = 0; i < lead; ++i) {
+            row[i] = pad;
+        }
+        for (int32_t i = lead + n_in; i < rw; ++i) {
+            row[i] = pad;
+        }
+    }
+    const size_t in_row = (size_t)g->in_w * (size_t)ch, out_row = (size_t)out_w * (size_t)ch;
+    int32_t b = row0 / out_h, oy = row0 - b * out_h;
+    const int8_t *img = g->in + (size_t)b * (size_t)in_h * in_row;
+    int32_t next_y = oy * s_h - p_h, slot = (next_y + p_h) % k_h;
+    size_t o_at = (size_t)row0 * out_row;
+    int32_t acc[TE_DW_CHUNK];
+    int16_t *rows[TE_DW_KMAX];
+    for (int32_t r = row0; r < row1; ++r) {
+        const int32_t y0 = oy * s_h - p_h;
+        if (next_y < y0) {
+            next_y = y0;
+            slot = (y0 + p_h) % k_h;
+        }
+        for (; next_y < y0 + k_h; ++next_y) {
+            int16_t *dst = ring + (size_t)slot * (size_t)rw + lead;
+            if (next_y >= 0 && next_y < in_h) {
+                te_dw_widen(img + (size_t)next_y * in_row, (size_t)ch, dst, n_in, 1);
+            } else {
+                for (int32_t i = 0; i < n_in; ++i) {
+                    dst[i] = pad;
+                }
+            }
+            slot = slot + 1 == k_h ? 0 : slot + 1;
+        }
+        /* Now slot is that of filter row 0. */
+        for (int32_t k = 0, sl = slot; k < k_h; ++k, sl = sl + 1 == k_h ? 0 : sl + 1) {
+            rows[k] = ring + (size_t)sl * (size_t)rw;
+        }
+        size_t at = o_at;
+        for (int32_t o0 = 0; o0 < out_w; o0 += TE_DW_CHUNK) {
+            const int32_t n = TE_MIN(TE_DW_CHUNK, out_w - o0);
+            int16_t *cur[TE_DW_KMAX];
+            for (int32_t k = 0; k < k_h; ++k) {
+                cur[k] = rows[k] + (size_t)o0 * (size_t)s_w;
+            }
+            if (nq == 2) {
+                te_dw_sums_rows2_dsp(cur, k_h, s_w, (n + 1) >> 1, wpair, acc);
+            } else if (nq == 3) {
+                te_dw_sums_rows3_dsp(cur, k_h, s_w, (n + 1) >> 1, wpair, acc);
+            } else {
+                te_dw_sums_pairs_dsp(cur, k_h, nq, s_w, (n + 1) >> 1, wpair, acc);
+            }
+            te_dw_requant(acc, n, &rq, out + at, (size_t)ch);
+            at += (size_t)n * (size_t)ch;
+        }
+        o_at += out_row;
+        if (++oy == out_h) {
+            oy = 0;
+            ++b;
+            img += (size_t)in_h * in_row;
+            next_y = -p_h;
+            slot = 0;
+        }
+    }
+}
+#endif
+
 /*
  * Channel c (g->in already points at it; filter at its first tap, taps ch
  * apart) for the flattened output rows [row0, row1) (row b * out_h + oy),
@@ -428,70 +834,18 @@ TE_NOINLINE static void te_dw_sums_c(int16_t *const *rows, int32_t cs, int32_t k
  * being written may overwrite input rows the ring already holds (the in-place
  * caller checks that).
  */
-static void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const int32_t *bias,
-                               const te_per_channel_quant *quant, int32_t c, int8_t *out, int32_t row0, int32_t row1)
+TE_NOINLINE static void te_dw_rows_channel_c(const te_dw_rows *g, const int8_t *filter, const int32_t *bias,
+                                             const te_per_channel_quant *quant, int32_t c, int8_t *out, int32_t row0,
+                                             int32_t row1)
 {
     const int32_t k_h = g->k_h, k_w = g->k_w, ch = g->ch, rw = g->rw;
-    const int il = te_dw_interleaved(k_h, k_w);
+    const int il = te_dw_interleaved(k_h, k_w) && !g->plain;
     /* Ring slot k: its first element, and the step between columns. */
     const int32_t cs = il ? 4 : 1, slot_step = il ? 1 : rw;
     int32_t w[TE_DW_KMAX * TE_DW_KMAX];
-    int64_t w_sum = 0, w_abs = 0;
-    for (int32_t t = 0; t < k_h * k_w; ++t) {
-        w[t] = filter[(size_t)t * (size_t)ch];
-        w_sum += w[t];
-        w_abs += w[t] < 0 ? -w[t] : w[t];
-    }
     te_dw_rq rq;
-    rq.q = te_chq_of(bias, quant, c);
-    rq.fast = 0;
-    if (rq.q.mode == 0) {
-        const int32_t e = rq.q.rsh + 1;
-        const int64_t hi0 = ((int64_t)1 << (e - 1)) + (int64_t)g->out_off * ((int64_t)1 << e);
-        const int64_t b = rq.q.bias;
-        if (hi0 > -((int64_t)1 << 29) && hi0 < ((int64_t)1 << 29) &&
-            (b < 0 ? -b : b) + 255 * w_abs < ((int64_t)1 << 30)) {
-            rq.fast = 1;
-            rq.m = rq.q.multiplier;
-            rq.e = e;
-            rq.hi0 = (int32_t)hi0;
-        }
-    }
-    const int32_t scale = rq.fast ? 2 : 1;
-    /* Added to every sum, wrapping like the sums: the input offset's share (and, doubled, the bias). */
-    const uint32_t init = (uint32_t)scale * ((rq.fast ? (uint32_t)rq.q.bias : 0u) +
-                                             (uint32_t)g->in_off * (uint32_t)(int32_t)w_sum);
-    for (int32_t t = 0; t < k_h * k_w; ++t) {
-        w[t] *= scale;
-    }
-    /* The DSP pair kernels take strides 1 and 2; the rest (and the portable build) the one-output loops. */
-    const int pairs = TE_DSP && (g->s_w == 1 || g->s_w == 2);
-#if TE_DSP
-    uint32_t wpair[TE_DW_KMAX * 8];
-    const int32_t nq = g->s_w == 1 ? k_w / 2 + 1 : (k_w + 1) / 2;
-    if (pairs && !il) {
-        for (int32_t ky = 0; ky < k_h; ++ky) {
-            const int32_t *wr = w + ky * k_w;
-            for (int32_t q = 0; q < 4; ++q) {
-                const int32_t i0 = 2 * q, i1 = 2 * q + 1, im = 2 * q - 1;
-                wpair[ky * 8 + 2 * q] = te_dw_pack(i0 < k_w ? wr[i0] : 0, i1 < k_w ? wr[i1] : 0);
-                wpair[ky * 8 + 2 * q + 1] = te_dw_pack(im >= 0 && im < k_w ? wr[im] : 0, i0 < k_w ? wr[i0] : 0);
-            }
-        }
-    }
-    /* w33[s]: the six tap words when ring slot 0 holds filter row s (the slots rotate down the image). */
-    uint32_t w33[3][6];
-    if (pairs && il) {
-        for (int32_t s0 = 0; s0 < 3; ++s0) {
-            static const int8_t next[5] = {0, 1, 2, 0, 1};
-            const int32_t *a = w + 3 * s0, *b = w + 3 * next[s0 + 1], *d = w + 3 * next[s0 + 2];
-            for (int32_t k = 0; k < 3; ++k) {
-                w33[s0][2 * k] = te_dw_pack(a[k], b[k]);
-                w33[s0][2 * k + 1] = te_dw_pack(d[k], 0);
-            }
-        }
-    }
-#endif
+    te_dw_chan_prep(filter, k_h * k_w, ch, bias, quant, c, g->in_off, g->out_off, g->act, w, &rq);
+    /* Strides 1 and 2 took the DSP row loops above; here the one-output loops (all strides in the portable build). */
     int32_t acc[TE_DW_CHUNK];
     int16_t *rows[TE_DW_KMAX];
     int32_t wp[TE_DW_KMAX * TE_DW_KMAX];
@@ -504,7 +858,12 @@ static void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const 
             next_y = y0;
         }
         for (int32_t y = TE_MAX(next_y, y0); y < y0 + k_h; ++y) {
-            te_dw_gather(g, b, y, g->ring + (size_t)((y + g->p_h) % k_h) * (size_t)slot_step, cs);
+            int16_t *dst = g->ring + (size_t)((y + g->p_h) % k_h) * (size_t)slot_step;
+            if (il) {
+                te_dw_gather(g, b, y, dst, 4);
+            } else {
+                te_dw_gather(g, b, y, dst, 1);
+            }
         }
         next_y = TE_MAX(next_y, y0 + k_h);
         const int32_t rot = (y0 + g->p_h) % k_h; /* the slot of filter row 0 */
@@ -513,10 +872,10 @@ static void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const 
                 rows[k] = g->ring + (size_t)sl * (size_t)slot_step;
             }
         }
-        /* Interleaved, the portable sums read the slots in order: the filter rows rotate instead. */
+        /* Interleaved, the one-output sums read the slots in order: the filter rows rotate instead. */
         const int32_t *wt = w;
         int16_t *slots[TE_DW_KMAX];
-        if (il && !pairs) {
+        if (il) {
             for (int32_t k = 0; k < 3; ++k) {
                 slots[k] = g->ring + k;
                 for (int32_t kx = 0; kx < 3; ++kx) {
@@ -531,26 +890,184 @@ static void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const 
             const int32_t n = TE_MIN(TE_DW_CHUNK, g->out_w - o0);
             const size_t first = (size_t)o0 * (size_t)g->s_w * (size_t)cs;
             int16_t *at[TE_DW_KMAX];
-            if (!il || !pairs) {
-                for (int32_t k = 0; k < k_h; ++k) {
-                    at[k] = (il ? slots[k] : rows[k]) + first;
-                }
+            for (int32_t k = 0; k < k_h; ++k) {
+                at[k] = (il ? slots[k] : rows[k]) + first;
             }
-#if TE_DSP
-            if (pairs && il) {
-                /* Slot 0 holds filter row (3 - rot) mod 3. */
-                te_dw_sums33_dsp(g->ring + first, g->s_w, (n + 1) >> 1, w33[(3 - rot) % 3], acc);
-            } else if (pairs) {
-                te_dw_sums_pairs_dsp(at, k_h, nq, g->s_w, (n + 1) >> 1, wpair, acc);
-            } else
-#endif
-            {
-                te_dw_sums_c(at, cs, k_h, k_w, g->s_w, n, wt, acc);
-            }
-            te_dw_requant(acc, n, init, &rq, g->out_off, g->act, out + o_at, (size_t)ch);
+            te_dw_sums_c(at, cs, k_h, k_w, g->s_w, n, wt, acc);
+            te_dw_requant(acc, n, &rq, out + o_at, (size_t)ch);
             o_at += (size_t)n * (size_t)ch;
         }
     }
 }
+
+
+/* The row loops of one channel: a small frame of its own, so that the stack holds only the loop it picks. */
+void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const int32_t *bias,
+                        const te_per_channel_quant *quant, int32_t c, int8_t *out, int32_t row0, int32_t row1)
+{
+#if TE_DSP
+    if (g->s_w == 1 || g->s_w == 2) {
+        if (te_dw_interleaved(g->k_h, g->k_w) && !g->plain) {
+            te_dw_rows33_channel(g, filter, bias, quant, c, out, row0, row1);
+        } else {
+            te_dw_rowsk_channel(g, filter, bias, quant, c, out, row0, row1);
+        }
+        return;
+    }
+#endif
+    te_dw_rows_channel_c(g, filter, bias, quant, c, out, row0, row1);
+}
+
+#if TE_DSP
+/*
+ * Small maps (DSP, 3x3, dilation 1): a channel's whole padded input plane
+ * fits on the stack, rows TE_DW_PL_PITCH int16 apart. With the row pitch a
+ * constant, every load of the sum loops is one base register plus an
+ * immediate, so the six tap words, the pointers and the partial sums fit in
+ * the registers; the plane's padding is filled once per call and only its
+ * inside is gathered per channel; the sums of all rows requantize in one
+ * call. On these maps the ring's per-row and per-channel set-up used to cost
+ * more than its multiply-accumulates. In place, the plane holds the input
+ * channel before any output of it is written.
+ */
+/*
+ * Sums of out rows [oy0, oy1) into acc (row by row, out_w apart; an odd
+ * row's extra output lands on the next row's first, written again after).
+ * w: (w0, w1) and (w2, 0) of each filter row, doubled or not like the sums.
+ * Stride 1: outputs 2j and 2j + 1 read columns 2j..2j+3 of each row: the
+ * words x0 = (c0, c1), x1 = (c2, c3) and xm = (c1, c2), so
+ * o0 = (w0, w1).x0 + (w2, 0).x1 and o1 = (w0, w1).xm + w2 * c3.
+ */
+TE_NOINLINE static void te_dw_plane33_s1(const int16_t *pl, int32_t oy0, int32_t oy1, int32_t s_h, int32_t out_w,
+                                         const uint32_t *w, int32_t *acc)
+{
+    const uint32_t a0 = w[0], a1 = w[1], b0 = w[2], b1 = w[3], c0 = w[4], c1 = w[5];
+    const int32_t n_pairs = (out_w + 1) >> 1;
+    for (int32_t oy = oy0; oy < oy1; ++oy) {
+        const int16_t *p = pl + (size_t)oy * (size_t)s_h * TE_DW_PL_PITCH;
+        int32_t *a = acc;
+        for (int32_t j = n_pairs; j > 0; --j) {
+            uint32_t x0, x1, xm;
+            int32_t o0, o1;
+            TE_DW_LD22(p, 0, x0, x1);
+            xm = te_dw_ld2(p + 1);
+            o0 = te_smuad(a0, x0);
+            o1 = te_smuad(a0, xm);
+            o0 = te_smlad(a1, x1, o0);
+            o1 = te_smlabt(a1, x1, o1);
+            TE_DW_LD22(p, TE_DW_PL_PITCH, x0, x1);
+            xm = te_dw_ld2(p + TE_DW_PL_PITCH + 1);
+            o0 = te_smlad(b0, x0, o0);
+            o1 = te_smlad(b0, xm, o1);
+            o0 = te_smlad(b1, x1, o0);
+            o1 = te_smlabt(b1, x1, o1);
+            TE_DW_LD22(p, 2 * TE_DW_PL_PITCH, x0, x1);
+            xm = te_dw_ld2(p + 2 * TE_DW_PL_PITCH + 1);
+            o0 = te_smlad(c0, x0, o0);
+            o1 = te_smlad(c0, xm, o1);
+            o0 = te_smlad(c1, x1, o0);
+            o1 = te_smlabt(c1, x1, o1);
+            a[0] = o0;
+            a[1] = o1;
+            a += 2;
+            p += 2;
+        }
+        acc += out_w;
+    }
+}
+
+/* Stride 2: outputs 2j and 2j + 1 read columns 4j..4j+5: o0 = e0.x0 + e1.x1, o1 = e0.x1 + e1.x2. */
+TE_NOINLINE static void te_dw_plane33_s2(const int16_t *pl, int32_t oy0, int32_t oy1, int32_t s_h, int32_t out_w,
+                                         const uint32_t *w, int32_t *acc)
+{
+    const uint32_t a0 = w[0], a1 = w[1], b0 = w[2], b1 = w[3], c0 = w[4], c1 = w[5];
+    const int32_t n_pairs = (out_w + 1) >> 1;
+    for (int32_t oy = oy0; oy < oy1; ++oy) {
+        const int16_t *p = pl + (size_t)oy * (size_t)s_h * TE_DW_PL_PITCH;
+        int32_t *a = acc;
+        for (int32_t j = n_pairs; j > 0; --j) {
+            uint32_t x0, x1, x2;
+            int32_t o0, o1;
+            TE_DW_LD22(p, 0, x0, x1);
+            x2 = te_dw_ld2(p + 4);
+            o0 = te_smuad(a0, x0);
+            o1 = te_smuad(a0, x1);
+            o0 = te_smlad(a1, x1, o0);
+            o1 = te_smlad(a1, x2, o1);
+            TE_DW_LD22(p, TE_DW_PL_PITCH, x0, x1);
+            x2 = te_dw_ld2(p + TE_DW_PL_PITCH + 4);
+            o0 = te_smlad(b0, x0, o0);
+            o1 = te_smlad(b0, x1, o1);
+            o0 = te_smlad(b1, x1, o0);
+            o1 = te_smlad(b1, x2, o1);
+            TE_DW_LD22(p, 2 * TE_DW_PL_PITCH, x0, x1);
+            x2 = te_dw_ld2(p + 2 * TE_DW_PL_PITCH + 4);
+            o0 = te_smlad(c0, x0, o0);
+            o1 = te_smlad(c0, x1, o1);
+            o0 = te_smlad(c1, x1, o0);
+            o1 = te_smlad(c1, x2, o1);
+            a[0] = o0;
+            a[1] = o1;
+            a += 2;
+            p += 4;
+        }
+        acc += out_w;
+    }
+}
+
+/*
+ * Every channel of a layer te_dw_plane_ok takes, out[] = output channel 0
+ * of pixel 0 (in place, out may be g->in: each channel's input is all in
+ * the plane before its first output is written).
+ */
+void te_dw_plane_layer(const te_dw_rows *g, int32_t n, const int8_t *filter, const int32_t *bias,
+                       const te_per_channel_quant *quant, int8_t *out)
+{
+    uint32_t plane_words[TE_DW_PL_ROWS * TE_DW_PL_PITCH / 2];
+    int16_t *const pl = (int16_t *)plane_words;
+    int32_t acc[TE_DW_PL_ACC + 2];
+    const int32_t ch = g->ch, out_h = g->out_h, out_w = g->out_w;
+    const int32_t rows = (out_h - 1) * g->s_h + 3, cols = te_dw_plane_cols(out_w, g->s_w);
+    /* The plane's inside: input rows and columns that land in it. */
+    const int32_t y_end = TE_MIN(g->in_h, rows - g->p_h), x_n = TE_MIN(g->in_w, cols - g->p_w);
+    const int16_t pad = (int16_t)-g->in_off;
+    for (int32_t i = 0; i < rows * TE_DW_PL_PITCH; ++i) {
+        pl[i] = pad;
+    }
+    const int32_t rows_per = TE_DW_PL_ACC / out_w;
+    const size_t img = (size_t)g->in_h * (size_t)g->in_w * (size_t)ch;
+    const size_t oimg = (size_t)out_h * (size_t)out_w * (size_t)ch;
+    for (int32_t c = 0; c < ch; ++c) {
+        int32_t w[9];
+        te_dw_rq rq;
+        te_dw_chan_prep(filter + c, 9, ch, bias, quant, c, g->in_off, g->out_off, g->act, w, &rq);
+        uint32_t w6[6];
+        for (int32_t k = 0; k < 3; ++k) {
+            w6[2 * k] = te_dw_pack(w[3 * k], w[3 * k + 1]);
+            w6[2 * k + 1] = te_dw_pack(w[3 * k + 2], 0);
+        }
+        for (int32_t b = 0; b < n; ++b) {
+            const int8_t *src = g->in + (size_t)b * img + (size_t)c;
+            for (int32_t y = TE_MAX(0, -g->p_h); y < y_end; ++y) {
+                te_dw_widen(src + (size_t)y * (size_t)g->in_w * (size_t)ch, (size_t)ch,
+                            pl + (size_t)(y + g->p_h) * TE_DW_PL_PITCH + g->p_w, x_n, 1);
+            }
+            int8_t *o = out + (size_t)b * oimg + (size_t)c;
+            for (int32_t oy = 0; oy < out_h; oy += rows_per) {
+                const int32_t oy1 = TE_MIN(out_h, oy + rows_per);
+                if (g->s_w == 1) {
+                    te_dw_plane33_s1(pl, oy, oy1, g->s_h, out_w, w6, acc);
+                } else {
+                    te_dw_plane33_s2(pl, oy, oy1, g->s_h, out_w, w6, acc);
+                }
+                te_dw_requant(acc, (oy1 - oy) * out_w, &rq, o + (size_t)oy * (size_t)out_w * (size_t)ch,
+                              (size_t)ch);
+            }
+        }
+    }
+}
+#endif
+
+#endif /* TE_DW_ROWS_DEFINE */
 
 #endif /* TE_DW_ROWS_H */
