@@ -19,9 +19,23 @@ def _no_scratch(graph: Graph, op: Op) -> int:
 
 
 def conv_scratch(graph: Graph, op: Op) -> int:
-    """te_conv2d_s8_get_buffer_size: two im2col rows (DSP path) / two pointwise input pixels (overlap copy)."""
-    _, kh, kw, fc = graph.tensors[op.inputs[1]].shape
-    return (2 * kh * kw * fc + 3) & ~3
+    """te_conv2d_s8_get_buffer_size (the DSP build's, which covers the portable build's overlap copies)."""
+    out_c, kh, kw, fc = graph.tensors[op.inputs[1]].shape
+    k = kh * kw * fc
+    if kh == 1 and kw == 1:
+        if out_c == fc:
+            return (2 * k + 3) & ~3  # a layer run in place keeps the two-pixel copies (no arena growth)
+        # The DSP path's widened filter pair and constants (te_pw_block_rqd), and the two-pixel copies.
+        return 4 * ((k + 3) & ~3) + 68 + 2 * k
+    if 4 <= k <= 128:
+        # The DSP path's widened filter pair, its constants and the im2col rows of 4..64 pixels
+        # (te_conv2d_rqd), all within 1/32 of the output's bytes so that the arena does not grow for it.
+        base = 4 * ((k + 3) & ~3) + 68
+        room = graph.tensors[op.outputs[0]].nbytes // 32 - base
+        n_chunk = min(64, room // k) & ~1 if room > 0 else 0
+        if n_chunk >= 4:
+            return base + n_chunk * k
+    return (2 * k + 3) & ~3
 
 
 def depthwise_scratch(graph: Graph, op: Op) -> int:

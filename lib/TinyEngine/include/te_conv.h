@@ -43,6 +43,9 @@ extern "C" {
  * DSP kernel does the same except over stretches of pixels whose outputs end
  * below the first input byte still to be read: those it computes in any
  * order, which the promise allows because they overwrite nothing still needed.
+ * Elsewhere it copies as many pixels as its scratch holds (an even number,
+ * from an even pixel) before writing any of their outputs, which writes every
+ * output after at least the reads the kernel above makes before it.
  */
 #define TE_POINTWISE_PIXELS_IN_FLIGHT 2
 
@@ -55,7 +58,9 @@ extern "C" {
  * the input and run over the part of it no later window reads: the planner
  * (mcuflow/planner/overlap.py) computes, pixel by pixel, the least distance
  * that keeps every byte a later window reads intact. No extra scratch is
- * needed (the DSP path's im2col rows are taken before the pair is written).
+ * needed (the DSP path takes the im2col rows of a group, or of up to 64
+ * pixels starting on an even one, before writing any of their outputs, so
+ * every output is written after at least the windows the order above reads).
  */
 #define TE_CONV_PIXELS_IN_FLIGHT 2
 
@@ -93,11 +98,16 @@ typedef struct {
  * @param[in] input_dims  Input shape [N, H, W, C_in].
  * @param[in] filter_dims Filter shape [C_out, KH, KW, C_in / groups].
  * @param[in] output_dims Output shape [N, OH, OW, C_out].
- * @return Bytes of scratch for this build, or a negative value for invalid shapes: with the DSP
- *         path, 2 * KH * KW * C_f rounded up to 4 (two im2col rows; for a pointwise layer also the
- *         copies of two input pixels an overlapping output needs); in the portable build, that for
- *         1x1 filters (the overlap copies) and 0 otherwise. Less scratch is not an error for a
- *         non-pointwise layer: the DSP build then falls back to the portable loops.
+ * @return Bytes of scratch for this build, or a negative value for invalid shapes. With the DSP
+ *         path, for K = KH * KW * C_f rounded up to 4 as K4: 1x1 filters with C_out != C_f take
+ *         4 * K4 + 68 + 2 * K (a channel pair's filter rows widened to int16, their constants, the
+ *         copies of two input pixels an overlapping output needs); other filters with 4 <= K <= 128
+ *         take 4 * K4 + 68 plus the im2col rows of n pixels, n the even number up to 64 that keeps
+ *         the whole within 1/32 of the output's bytes, where n >= 4; all others take 2 * K rounded up
+ *         to 4 (two im2col rows, or two pixels' copies). The portable build needs 2 * K for 1x1
+ *         filters (the overlap copies) and 0 otherwise. Less scratch is not an error except for an
+ *         overlapping pointwise layer without room for two input pixels: the DSP build then falls
+ *         back to slower loops.
  */
 int32_t te_conv2d_s8_get_buffer_size(const te_dims *input_dims, const te_dims *filter_dims,
                                      const te_dims *output_dims);

@@ -386,6 +386,96 @@ static inline void te_matmul_rows_rqf(const int8_t *x0, int n_pix, const int8_t 
     }
 }
 
+/*
+ * Requantization of a doubled accumulator S = 2 s (te_rqd), for layers whose
+ * every channel has a right shift e in [1, 23], a multiplier m in (2^30, 2^31)
+ * and accumulators bounded by |s| < 2^29 (te_rqd_layer_ok). te_chq's one-SMLAL
+ * form floor((s m + 2^30 + 2^(30+e) - [s < 0] 2^31) / 2^(31+e)), with numerator
+ * and denominator doubled, leaves every term but S m and the 2^31 rounding
+ * constant a whole multiple of 2^32: the value plus the output offset z is
+ * SMMLAR(S, m, (2z + 1) 2^(e-1) - [S < 0]) >> e. Four instructions an output
+ * before the clamp (ADD with the sign, SMMLAR, ASR, SSAT) instead of six; the
+ * doubling itself is free where one operand is widened once and reused (its
+ * int16 lanes hold 2w, at most 256 in magnitude). The bound keeps S and the
+ * SMMLAR high word in range: |S m / 2^32| < 2^29 and |(2z + 1) 2^(e-1)| < 2^30.
+ */
+typedef struct {
+    int32_t m; /* multiplier */
+    int32_t k; /* (2 out_off + 1) 2^(e-1) */
+    int32_t e; /* right shift */
+} te_rqd;
+
+#if TE_DSP_NATIVE
+/* The high word of (acc << 32) + a * b + 2^31 (SMMLAR). */
+static inline int32_t te_smmlar(int32_t a, int32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+/* Lane-wise a + b of two int16 pairs (SADD16). */
+static inline uint32_t te_sadd16(uint32_t a, uint32_t b) { return (uint32_t)__sadd16((int16x2_t)a, (int16x2_t)b); }
+#else
+static inline int32_t te_smmlar(int32_t a, int32_t b, int32_t acc)
+{
+    const uint64_t p = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
+    return (int32_t)(uint32_t)(p >> 32);
+}
+
+static inline uint32_t te_sadd16(uint32_t a, uint32_t b)
+{
+    return ((a + b) & 0xFFFFu) | (((a >> 16) + (b >> 16)) << 16);
+}
+#endif
+
+/* Whether every channel of a layer with k_len-long rows and this bias takes te_rqd (see above). */
+static inline int te_rqd_layer_ok(const te_per_channel_quant *quant, const int32_t *bias, int32_t n, int32_t k_len)
+{
+    /* |s| <= |bias| + k_len * 255 * 128 must stay below 2^29. */
+    if (k_len <= 0 || k_len >= (1 << 29) / 32640) {
+        return 0;
+    }
+    const int32_t bmax = (1 << 29) - 1 - k_len * 32640;
+    for (int32_t c = 0; c < n; ++c) {
+        const int32_t sh = quant->shift[c];
+        if (quant->multiplier[c] <= (1 << 30) || sh > -1 || sh < -23) {
+            return 0;
+        }
+        if (bias != NULL && (bias[c] > bmax || bias[c] < -bmax)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static inline te_rqd te_rqd_of(const te_per_channel_quant *quant, int32_t c, int32_t out_off)
+{
+    te_rqd q;
+    q.m = quant->multiplier[c];
+    q.e = -quant->shift[c];
+    q.k = (int32_t)((uint32_t)(2 * out_off + 1) << (q.e - 1));
+    return q;
+}
+
+/* te_requantize(S / 2, m, shift) + out_off, before the clamp. */
+static inline int32_t te_rqd_rq(int32_t s2, te_rqd q) { return te_smmlar(s2, q.m, q.k + (s2 >> 31)) >> q.e; }
+
+/* Two neighbouring outputs (channels c, c + 1 of one pixel), clamped; full as in te_rqf_out. */
+static TE_ALWAYS_INLINE void te_rqd_st2(int8_t *out, int32_t s0, int32_t s1, te_rqd q0, te_rqd q1, te_activation act,
+                                        int full)
+{
+    int32_t v0 = te_ssat8(te_rqd_rq(s0, q0)), v1 = te_ssat8(te_rqd_rq(s1, q1));
+    if (!full) {
+        v0 = v0 < act.min ? act.min : v0;
+        v0 = v0 > act.max ? act.max : v0;
+        v1 = v1 < act.min ? act.min : v1;
+        v1 = v1 > act.max ? act.max : v1;
+    }
+    out[0] = (int8_t)v0;
+    out[1] = (int8_t)v1;
+}
+
 #endif /* TE_DSP */
 
 #endif /* TE_MAC_DSP_H */
