@@ -286,11 +286,15 @@ static void te_dw_chan_prep(const int8_t *filter, int32_t n_taps, int32_t ch, co
                             const te_per_channel_quant *quant, int32_t c, int32_t in_off, int32_t out_off,
                             te_activation act, int32_t *w, te_dw_rq *rq)
 {
-    int64_t w_sum = 0, w_abs = 0;
+    /* int32 sums: at most 49 taps of magnitude 128. */
+    int32_t w_sum = 0, w_abs = 0;
+    const int8_t *f = filter;
     for (int32_t t = 0; t < n_taps; ++t) {
-        w[t] = filter[(size_t)t * (size_t)ch];
-        w_sum += w[t];
-        w_abs += w[t] < 0 ? -w[t] : w[t];
+        const int32_t v = *f;
+        w[t] = v;
+        w_sum += v;
+        w_abs += v < 0 ? -v : v;
+        f += ch;
     }
     rq->q = te_chq_of(bias, quant, c);
     rq->fast = 0;
@@ -299,7 +303,7 @@ static void te_dw_chan_prep(const int8_t *filter, int32_t n_taps, int32_t ch, co
         const int64_t hi0 = ((int64_t)1 << (e - 1)) + (int64_t)out_off * ((int64_t)1 << e);
         const int64_t b = rq->q.bias;
         if (hi0 > -((int64_t)1 << 29) && hi0 < ((int64_t)1 << 29) &&
-            (b < 0 ? -b : b) + 255 * w_abs < ((int64_t)1 << 30)) {
+            (b < 0 ? -b : b) + 255 * (int64_t)w_abs < ((int64_t)1 << 30)) {
             rq->fast = 1;
             rq->m = rq->q.multiplier;
             rq->e = e;
@@ -312,7 +316,7 @@ static void te_dw_chan_prep(const int8_t *filter, int32_t n_taps, int32_t ch, co
             w[t] *= 2;
         }
     }
-    rq->init = (uint32_t)scale * ((rq->fast ? (uint32_t)rq->q.bias : 0u) + (uint32_t)in_off * (uint32_t)(int32_t)w_sum);
+    rq->init = (uint32_t)scale * ((rq->fast ? (uint32_t)rq->q.bias : 0u) + (uint32_t)in_off * (uint32_t)w_sum);
     rq->out_off = out_off;
     rq->act = act;
     rq->mode = !rq->fast ? 2 : act.min == -128 && act.max == 127 ? 0 : 1;
