@@ -132,8 +132,13 @@ static TE_NOINLINE void te_pw_block_rqf(const int8_t *x, int32_t n_pix, int32_t 
         const int32_t b0 = te_bias_or0(bias, oc), b1 = te_bias_or0(bias, oc + 1);
         const te_rqf q0 = te_rqf_of(quant, oc, out_off), q1 = te_rqf_of(quant, oc + 1, out_off);
         int8_t *out = output + oc;
-        /* The fallback of layers te_rqd does not take: one generic loop (the te_rqd loops are the fast ones). */
-        te_pw_pairs(x, n_pix >> 1, w0, in_c, out, out_c, b0, b1, q0, q1, in_off, act, 0);
+        /* The fallback of layers te_rqd does not take: generic row lengths (the te_rqd loops are the fast ones),
+         * the clamp left out where it is int8's whole range (RELU6 over [0, 6] often is). */
+        if (te_act_full(act)) {
+            te_pw_pairs(x, n_pix >> 1, w0, in_c, out, out_c, b0, b1, q0, q1, in_off, act, 1);
+        } else {
+            te_pw_pairs(x, n_pix >> 1, w0, in_c, out, out_c, b0, b1, q0, q1, in_off, act, 0);
+        }
         if (n_pix & 1) {
             const int32_t p = n_pix - 1;
             int32_t a0 = b0, a1 = b1;
