@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_op_conv import SETTINGS, build, conv_cfgs, fc_cfgs
+from test_op_conv import SETTINGS, _conv, _q, build, conv_cfgs, fc_cfgs, quants
 
 from mcuflow.factory import build as factory_build
 from mcuflow.verify.host import SANITIZE, WARN, cache_dir, tinyengine_archive, verify_graph, verify_model
@@ -177,5 +177,71 @@ def test_factory_models_bit_exact_on_boards(board, name):
     except Exception as e:  # noqa: BLE001
         if "does not fit" in str(e):
             pytest.skip(str(e)[:200])
+        raise
+    assert r["bit_exact"]
+
+
+# --- the pointwise / small-row conv assembly ---------------------------------------------------------------
+# te_conv2d_s8.c's pixel-pair loops are Thumb-2 assembly on optimised Arm builds: the host (TE_EMULATE_DSP)
+# runs their C twin, so only a board runs the instructions themselves. The drawn shapes aim at what the
+# kernels specialise on: 1x1 rows of 8..48 bytes (unrolled), other multiples of 8 (short loops), odd
+# lengths, out_c = in_c (the copy path), odd output channels, 1..3-pixel maps; and small-row general convs
+# (3x3 stride 2 over 1..8 channels: rows of 9..72 bytes, the first layer of vision models).
+
+
+@st.composite
+def asm_conv_cfgs(draw):
+    q = draw(quants)
+    if draw(st.booleans()):
+        cin = draw(st.one_of(st.integers(8, 48), st.sampled_from([56, 64, 96, 160]), st.integers(1, 200)))
+        cout = draw(st.one_of(st.just(cin), st.integers(1, 40)))
+        h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+        return _conv(h=h, w=w, cin=cin, cout=cout, kh=1, kw=1, padding="VALID", q=q)
+    cin = draw(st.integers(1, 8))
+    h, w = draw(st.integers(3, 24)), draw(st.integers(3, 24))
+    return _conv(h=h, w=w, cin=cin, cout=draw(st.integers(1, 24)), sh=2, sw=2,
+                 padding=draw(st.sampled_from(["SAME", "VALID"])), q=q)
+
+
+@settings(max_examples=6, **SETTINGS)
+@given(st.lists(asm_conv_cfgs(), min_size=6, max_size=12))
+def test_random_pointwise_and_small_row_convs_dsp_emulated(cfgs):
+    verify_graph(build(cfgs, "dsp_pw"), n_inputs=2, seed=len(cfgs), dsp_emulation=True)
+
+
+#: one of each specialisation, with each activation: a fixed graph for the default run's board check
+ASM_SHAPES = [
+    _conv(h=12, w=10, cin=8, cout=32, kh=1, kw=1, padding="VALID", q=_q(act="RELU6", seed=2)),
+    _conv(h=9, w=9, cin=16, cout=8, kh=1, kw=1, padding="VALID", q=_q(seed=3)),
+    _conv(h=10, w=7, cin=24, cout=7, kh=1, kw=1, padding="VALID", q=_q(act="RELU", seed=4)),
+    _conv(h=6, w=7, cin=48, cout=48, kh=1, kw=1, padding="VALID", q=_q(seed=5)),
+    _conv(h=8, w=5, cin=64, cout=13, kh=1, kw=1, padding="VALID", q=_q(act="RELU6", seed=6)),
+    _conv(h=1, w=1, cin=40, cout=16, kh=1, kw=1, padding="VALID", q=_q(seed=7)),
+    _conv(h=7, w=7, cin=13, cout=5, kh=1, kw=1, padding="VALID", q=_q(seed=8)),
+    _conv(h=24, w=24, cin=3, cout=16, sh=2, sw=2, padding="SAME", q=_q(act="RELU6", seed=9)),
+    _conv(h=15, w=17, cin=1, cout=8, sh=2, sw=2, padding="VALID", q=_q(seed=10)),
+]
+
+
+@needs_qemu
+def test_pointwise_and_small_row_conv_assembly_on_m7():
+    from mcuflow.device.harness import verify_on_board
+
+    assert verify_on_board(build(ASM_SHAPES, "asm_fixed"), "mps2_an500", n_inputs=2)["bit_exact"]
+
+
+@pytest.mark.slow
+@needs_qemu
+@pytest.mark.parametrize("board", ["mps2_an500", "mps2_an386"])
+@settings(max_examples=5, **SETTINGS)
+@given(cfgs=st.lists(asm_conv_cfgs(), min_size=4, max_size=10))
+def test_random_pointwise_and_small_row_convs_on_boards(board, cfgs):
+    from mcuflow.device.harness import verify_on_board
+
+    try:
+        r = verify_on_board(build(cfgs, "asm_random"), board, n_inputs=2, seed=len(cfgs))
+    except Exception as e:
+        if "does not fit" in str(e):
+            return
         raise
     assert r["bit_exact"]
