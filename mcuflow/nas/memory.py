@@ -27,6 +27,17 @@ class Budget:
     board_sram: int  # whole chip, for the card
     registered: bool  # a board of mcuflow.boards (False: a budget-only entry)
 
+    def fits(self, sram_bytes: int, flash_bytes: int) -> bool:
+        return sram_bytes <= self.sram_bytes and flash_bytes <= self.flash_bytes
+
+    def require(self, what: str, sram_bytes: int, flash_bytes: int) -> None:
+        """Raise DoesNotFitError naming both figures when ``what`` does not fit this budget."""
+        if not self.fits(sram_bytes, flash_bytes):
+            from ..errors import DoesNotFitError
+
+            raise DoesNotFitError(f"{what}: arena {sram_bytes} B / weights {flash_bytes} B exceed {self.name}'s "
+                                  f"{self.sram_bytes} B / {self.flash_bytes} B")
+
 
 #: Budget-only boards (no firmware port): the 64 KB class of the zoo.
 EXTRA_BUDGETS = {
@@ -130,5 +141,5 @@ def flash_bytes(graph) -> int:
 
 def check(arch: Arch, bb: Backbone, budget: Budget, strategy: str | None = None) -> MemInfo:
     m = measure(arch, bb, strategy)
-    m.fits = m.arena_bytes <= budget.sram_bytes and m.flash_bytes <= budget.flash_bytes
+    m.fits = budget.fits(m.arena_bytes, m.flash_bytes)
     return m

@@ -236,12 +236,7 @@ def run(cfg: RunConfig, log=_log) -> dict:
     gen = compile_model(blob, name=name)
     rep = gen.report
     arena, flash_w = int(rep["arena_bytes"]), int(rep["flash_weights_bytes"])
-    fits = arena <= budget.sram_bytes and flash_w <= budget.flash_bytes
-    if not fits:
-        from ..errors import DoesNotFitError
-
-        raise DoesNotFitError(f"{name}: arena {arena} B / weights {flash_w} B exceed {budget.name}'s "
-                              f"{budget.sram_bytes} B / {budget.flash_bytes} B")
+    budget.require(name, arena, flash_w)
     vr = verify_model(blob, n_inputs=cfg.verify_inputs, seed=cfg.seed)
     host = {"status": "bit-exact", "inputs": vr.n_inputs, "ops": vr.ops, "compared_tensors": vr.compared_tensors}
     log(f"      fits: arena {arena} B <= {budget.sram_bytes} B, weights {flash_w} B <= {budget.flash_bytes} B; "

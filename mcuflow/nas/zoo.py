@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 
-def cards(models_dir: str | Path = "models") -> list[dict]:
+def _card_files(models_dir: str | Path) -> list[tuple[Path, dict]]:
     out = []
     for p in sorted(Path(models_dir).glob("*.json")):
         try:
@@ -23,16 +23,16 @@ def cards(models_dir: str | Path = "models") -> list[dict]:
         except json.JSONDecodeError:
             continue
         if "accuracy" in c and "board" in c and "search" in c:
-            out.append(c)
+            out.append((p, c))
     return out
+
+
+def cards(models_dir: str | Path = "models") -> list[dict]:
+    return [c for _, c in _card_files(models_dir)]
 
 
 #: card keys the compiler owns
 ENGINE_KEYS = ("macs", "peak_sram_bytes", "flash_bytes")
-
-
-def card_paths(models_dir: str | Path = "models") -> list[Path]:
-    return [Path(models_dir) / f"{c['name']}.json" for c in cards(models_dir)]
 
 
 def engine_figures(tflite: str | Path) -> dict:
@@ -49,20 +49,14 @@ def refresh(models_dir: str | Path = "models") -> list[str]:
     from .memory import budget_for
 
     changes = []
-    for path in card_paths(models_dir):
-        card = json.loads(path.read_text())
+    for path, card in _card_files(models_dir):
         new = engine_figures(path.with_suffix(".tflite"))
-        b = budget_for(card["board"])
-        if new["peak_sram_bytes"] > b.sram_bytes or new["flash_bytes"] > b.flash_bytes:
-            from ..errors import DoesNotFitError
-
-            raise DoesNotFitError(f"{card['name']}: {new['peak_sram_bytes']} B SRAM / {new['flash_bytes']} B flash "
-                                  f"no longer fit {b.name}'s {b.sram_bytes} B / {b.flash_bytes} B")
+        budget_for(card["board"]).require(card["name"], new["peak_sram_bytes"], new["flash_bytes"])
         diff = {k: (card.get(k), v) for k, v in new.items() if card.get(k) != v}
         if diff:
             card.update(new)
             path.write_text(json.dumps(card, indent=1))  # as `nas run` writes it
-            changes.append(f"{card['name']}: " + ", ".join(f"{k} {a} -> {b_}" for k, (a, b_) in diff.items()))
+            changes.append(f"{card['name']}: " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in diff.items()))
     return changes
 
 
