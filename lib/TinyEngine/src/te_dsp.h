@@ -39,6 +39,25 @@
 #define TE_ALWAYS_INLINE inline
 #endif
 
+/*
+ * The high word of (acc << 32) + a * b + 2^31 (SMMLAR). Outside the TE_DSP
+ * block: the portable depthwise requantization uses the same exact form.
+ */
+#if TE_DSP && TE_DSP_NATIVE
+static inline int32_t te_smmlar(int32_t a, int32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+#else
+static inline int32_t te_smmlar(int32_t a, int32_t b, int32_t acc)
+{
+    const uint64_t p = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
+    return (int32_t)(uint32_t)(p >> 32);
+}
+#endif
+
 #if TE_DSP
 
 /* Four int8 from any address (LDR is unaligned-safe on Armv7E-M; memcpy compiles to it). */

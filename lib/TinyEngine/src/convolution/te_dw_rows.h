@@ -188,25 +188,9 @@ typedef struct {
     int mode; /* 0: fast, int8's whole range; 1: fast with a clamp; 2: te_chq */
 } te_dw_rq;
 
-/* High word of (acc << 32) + a * m + 2^31 (SMMLAR). */
-#if TE_DSP_NATIVE
-static inline int32_t te_dw_smmlar(int32_t a, int32_t m, int32_t acc)
-{
-    int32_t r;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(m), "r"(acc));
-    return r;
-}
-#else
-static inline int32_t te_dw_smmlar(int32_t a, int32_t m, int32_t acc)
-{
-    const uint64_t p = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * m) + 0x80000000u;
-    return (int32_t)(uint32_t)(p >> 32);
-}
-#endif
-
 static inline int32_t te_dw_rq_fast(int32_t a2, int32_t m, int32_t hi0, int32_t e)
 {
-    return (te_dw_smmlar(a2, m, hi0) + (a2 < 0 ? -1 : 0)) >> e;
+    return (te_smmlar(a2, m, hi0) + (a2 < 0 ? -1 : 0)) >> e;
 }
 
 /* n sums (plus rq->init) requantized to out[0], out[step], ...: the fast form, no activation but int8's range. */

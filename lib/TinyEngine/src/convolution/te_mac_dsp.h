@@ -406,23 +406,10 @@ typedef struct {
 } te_rqd;
 
 #if TE_DSP_NATIVE
-/* The high word of (acc << 32) + a * b + 2^31 (SMMLAR). */
-static inline int32_t te_smmlar(int32_t a, int32_t b, int32_t acc)
-{
-    int32_t r;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-}
 
 /* Lane-wise a + b of two int16 pairs (SADD16). */
 static inline uint32_t te_sadd16(uint32_t a, uint32_t b) { return (uint32_t)__sadd16((int16x2_t)a, (int16x2_t)b); }
 #else
-static inline int32_t te_smmlar(int32_t a, int32_t b, int32_t acc)
-{
-    const uint64_t p = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
-    return (int32_t)(uint32_t)(p >> 32);
-}
-
 static inline uint32_t te_sadd16(uint32_t a, uint32_t b)
 {
     return ((a + b) & 0xFFFFu) | (((a >> 16) + (b >> 16)) << 16);
