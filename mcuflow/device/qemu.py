@@ -3,11 +3,15 @@
 ``-icount shift=N,align=off,sleep=off`` makes virtual time a pure function of
 the instructions executed, so SysTick tick counts (and the instruction counts
 derived from them) are exactly repeatable. ``nodelay=on`` on the TCP chardev
-takes a round trip from ~44 ms to under 1 ms.
+takes a round trip from ~44 ms to under 1 ms. ``MCUFLOW_QEMU_ARGS`` appends
+switches to every QEMU command line (``scripts/qemu_profile.py`` uses it for an
+instruction profile per function).
 """
 
 from __future__ import annotations
 
+import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -44,6 +48,9 @@ def qemu_command(board: Board, elf: Path | str, serial: str, monitor: str | None
     cmd += ["-semihosting-config", "enable=on,target=native"]
     if icount:
         cmd += ["-icount", f"shift={board.icount_shift},align=off,sleep=off"]
+    # Extra switches for whoever studies a run (e.g. "-d in_asm,exec,nochain -D trace.log" to see where
+    # the instructions go); they come last so that they can override ours.
+    cmd += shlex.split(os.environ.get("MCUFLOW_QEMU_ARGS", ""))
     return cmd
 
 
