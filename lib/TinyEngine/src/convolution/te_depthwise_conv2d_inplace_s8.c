@@ -249,6 +249,18 @@ te_status te_depthwise_conv2d_inplace_s8(te_context ctx, const te_dw_conv_params
         te_dw_plane_layer(&g, n, filter, bias, quant, data);
         return TE_OK;
     }
+    /* A ring above the one-channel scratch promise but small enough for the stack: the row kernels still run. */
+    const int64_t stack_ring = te_dw_ring_bytes(k_h, out_w, stride.w, k_w);
+    if (ring == 0 && stack_ring > 0 && stack_ring <= TE_DW_STACK_RING &&
+        te_dw_inplace_rows_ok(params, input_dims, filter_dims, output_dims)) {
+        if (ctx.buf == NULL || ctx.size < (int64_t)out_pixels) {
+            return TE_ERR_BUFFER;
+        }
+        te_dw_rows g = {data, in_h, in_w, ch, out_h, out_w, k_h, k_w, stride.h, stride.w, pad.h, pad.w,
+                        params->input_offset, params->output_offset, params->activation, NULL, 0, 0};
+        te_dw_rows_layer_stack(&g, n, filter, bias, quant, data);
+        return TE_OK;
+    }
 #endif
     if (ring > 0) {
         if (ctx.buf == NULL || ctx.size < ring) {
@@ -262,7 +274,7 @@ te_status te_depthwise_conv2d_inplace_s8(te_context ctx, const te_dw_conv_params
         te_dw_rows g = {data, in_h, in_w, ch, out_h, out_w, k_h, k_w, params->stride.h, params->stride.w,
                         params->padding.h, params->padding.w, params->input_offset, params->output_offset,
                         params->activation, rbuf, te_dw_ring_width(out_w, params->stride.w, k_w), 0};
-        memset(rbuf, 0, (size_t)(ring - 3)); /* the interleaved ring's fourth lane is read (times a zero tap) */
+        memset(rbuf, 0, (size_t)(ring - 3)); /* the interleaved ring's fourth lane is loaded (never used): no indeterminate reads */
         for (int32_t c = 0; c < ch; ++c) {
             g.in = data + c;
             te_dw_rows_channel(&g, filter + c, bias, quant, c, data + c, 0, n * out_h);

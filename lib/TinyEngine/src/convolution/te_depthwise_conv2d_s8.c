@@ -172,6 +172,16 @@ te_status te_depthwise_conv2d_s8(te_context ctx, const te_dw_conv_params *params
         te_dw_plane_layer(&g, input_dims->n, filter, bias, quant, output);
         return TE_OK;
     }
+    /* A ring small enough for the stack leaves no rows to the four-channel loops below. */
+    const int64_t stack_ring = te_dw_ring_bytes(k_h, out_w, stride.w, k_w);
+    if (mult == 1 && te_dw_rows_ok(k_h, k_w, dil) && (int64_t)out_h * out_w >= 64 && stack_ring > 0 &&
+        stack_ring <= TE_DW_STACK_RING &&
+        !te_ranges_overlap(input, in_bytes, output, (size_t)n_rows * row_bytes)) {
+        te_dw_rows g = {input, in_h, in_w, in_c, out_h, out_w, k_h, k_w, stride.h, stride.w, pad.h, pad.w,
+                        in_off, out_off, act, NULL, 0, 0};
+        te_dw_rows_layer_stack(&g, input_dims->n, filter, bias, quant, output);
+        return TE_OK;
+    }
 #endif
     /* On small maps the per-channel and per-row set-up outweighs the faster MACs: four channels at a time there. */
     if (mult == 1 && te_dw_rows_ok(k_h, k_w, dil) && (int64_t)out_h * out_w >= 64 &&
@@ -183,7 +193,7 @@ te_status te_depthwise_conv2d_s8(te_context ctx, const te_dw_conv_params *params
             int8_t *tail = output + (size_t)row_begin * row_bytes;
             const uintptr_t r0 = ((uintptr_t)tail + 3u) & ~(uintptr_t)3u;
             int16_t *rbuf = (int16_t *)(tail + (r0 - (uintptr_t)tail));
-            memset(rbuf, 0, (size_t)(ring - 3)); /* the interleaved ring's fourth lane is read (times a zero tap) */
+            memset(rbuf, 0, (size_t)(ring - 3)); /* the interleaved ring's fourth lane is loaded (never used): no indeterminate reads */
             te_dw_rows g = {input, in_h, in_w, in_c, out_h, out_w, k_h, k_w, stride.h, stride.w, pad.h, pad.w,
                             in_off, out_off, act, rbuf, te_dw_ring_width(out_w, stride.w, k_w), 0};
             for (int32_t c = 0; c < in_c; ++c) {

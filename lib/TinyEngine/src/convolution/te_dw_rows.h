@@ -88,17 +88,6 @@ static inline int32_t te_smlatb(uint32_t a, uint32_t b, int32_t acc)
     return (int32_t)((uint32_t)acc + (uint32_t)(te_lane_hi(a) * te_lane_lo(b)));
 }
 #endif
-#if TE_DSP_NATIVE
-/* lo(a) * lo(b) + hi(a) * hi(b) */
-static inline int32_t te_smuad(uint32_t a, uint32_t b)
-{
-    int32_t r;
-    __asm__("smuad %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
-#else
-static inline int32_t te_smuad(uint32_t a, uint32_t b) { return te_smlad(a, b, 0); }
-#endif
 /* Two words from a word-aligned ring address (one LDRD; GCC splits the memcpy form into two LDRs). */
 #if TE_DSP_NATIVE
 #define TE_DW_LD22(p, off, x, z) __asm__("ldrd %0, %1, [%2, %3]" : "=r"(x), "=r"(z) : "r"(p), "I"(2 * (off)), \
@@ -166,6 +155,24 @@ void te_dw_plane_layer(const te_dw_rows *g, int32_t n, const int8_t *filter, con
                        const te_per_channel_quant *quant, int8_t *out);
 #endif
 
+/*
+ * Largest ring kept on the stack (bytes, the +3 of alignment included):
+ * rows of up to ~60 outputs (3x3, stride 2). Below it a layer needs no
+ * ring anywhere else: no rows left to a slower path because the output's
+ * tail held the ring, no ring too large for the in-place scratch promise.
+ * The 8 KiB stack every board reserves has room (the plane path's frame is
+ * of the same size).
+ */
+#define TE_DW_STACK_RING 1024
+
+/*
+ * Every channel of a layer through the row kernels with the ring on the
+ * stack (g->ring, g->rw and g->plain are set here); out = output channel 0
+ * of pixel 0. In place (out == g->in) where te_dw_rows_channel allows it.
+ */
+void te_dw_rows_layer_stack(te_dw_rows *g, int32_t n, const int8_t *filter, const int32_t *bias,
+                            const te_per_channel_quant *quant, int8_t *out);
+
 #ifdef TE_DW_ROWS_DEFINE
 /*
  * Requantization of one channel. With TF Lite's multiplier m in (2^30, 2^31)
@@ -182,7 +189,7 @@ typedef struct {
     int fast;
     int32_t m, e, hi0;
     te_chq q; /* the exact general form, for the other channels */
-    uint32_t init; /* added to every sum (te_dw_chan_prep) */
+    uint32_t init; /* every sum's start value (te_dw_chan_prep) */
     int32_t out_off;
     te_activation act;
     int mode; /* 0: fast, int8's whole range; 1: fast with a clamp; 2: te_chq */
@@ -193,28 +200,59 @@ static inline int32_t te_dw_rq_fast(int32_t a2, int32_t m, int32_t hi0, int32_t 
     return (te_smmlar(a2, m, hi0) + (a2 < 0 ? -1 : 0)) >> e;
 }
 
-/* n sums (plus rq->init) requantized to out[0], out[step], ...: the fast form, no activation but int8's range. */
+/* n sums (rq->init included) requantized to out[0], out[step], ...: the fast form, no activation but int8's range. */
 TE_NOINLINE static void te_dw_requant_full(const int32_t *acc, int32_t n, const te_dw_rq *rq, int8_t *out, size_t step)
 {
-    const uint32_t init = rq->init;
     const int32_t m = rq->m, hi0 = rq->hi0, e = rq->e;
-    size_t at = 0;
     int32_t i = 0;
-    for (; i + 2 <= n; i += 2) {
-        const int32_t v0 = te_dw_rq_fast((int32_t)((uint32_t)acc[i] + init), m, hi0, e);
-        const int32_t v1 = te_dw_rq_fast((int32_t)((uint32_t)acc[i + 1] + init), m, hi0, e);
-#if TE_DSP_NATIVE
-        out[at] = (int8_t)__ssat(v0, 8);
-        out[at + step] = (int8_t)__ssat(v1, 8);
-#else
-        out[at] = (int8_t)TE_CLAMP(v0, -128, 127);
-        out[at + step] = (int8_t)TE_CLAMP(v1, -128, 127);
-#endif
-        at += 2 * step;
+#if TE_DSP_NATIVE && defined(__thumb2__)
+    /*
+     * Four outputs a step, 6.5 instructions each: GCC's loop reloaded the
+     * constants and indexed the sums (8 each), and rows of 6 to 48 outputs
+     * a call made its set-up count as much again.
+     */
+    if (n >= 4) {
+        const int32_t *end = acc + (n & ~3);
+        int32_t a0, a1, a2, a3, t;
+        __asm__ volatile("1:\n\t"
+                         "ldrd   %[a0], %[a1], [%[acc]], #16\n\t"
+                         "ldrd   %[a2], %[a3], [%[acc], #-8]\n\t"
+                         "smmlar %[t], %[a0], %[m], %[k]\n\t"
+                         "sub    %[a0], %[t], %[a0], lsr #31\n\t"
+                         "smmlar %[t], %[a1], %[m], %[k]\n\t"
+                         "sub    %[a1], %[t], %[a1], lsr #31\n\t"
+                         "smmlar %[t], %[a2], %[m], %[k]\n\t"
+                         "sub    %[a2], %[t], %[a2], lsr #31\n\t"
+                         "smmlar %[t], %[a3], %[m], %[k]\n\t"
+                         "sub    %[a3], %[t], %[a3], lsr #31\n\t"
+                         "asr    %[a0], %[a0], %[e]\n\t"
+                         "asr    %[a1], %[a1], %[e]\n\t"
+                         "asr    %[a2], %[a2], %[e]\n\t"
+                         "asr    %[a3], %[a3], %[e]\n\t"
+                         "ssat   %[a0], #8, %[a0]\n\t"
+                         "ssat   %[a1], #8, %[a1]\n\t"
+                         "ssat   %[a2], #8, %[a2]\n\t"
+                         "ssat   %[a3], #8, %[a3]\n\t"
+                         "strb   %[a0], [%[out]]\n\t"
+                         "strb   %[a1], [%[out], %[step]]\n\t"
+                         "add    %[out], %[out], %[step], lsl #1\n\t"
+                         "strb   %[a2], [%[out]]\n\t"
+                         "strb   %[a3], [%[out], %[step]]\n\t"
+                         "add    %[out], %[out], %[step], lsl #1\n\t"
+                         "cmp    %[acc], %[end]\n\t"
+                         "bne    1b"
+                         : [acc] "+r"(acc), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
+                           [a3] "=&r"(a3), [t] "=&r"(t)
+                         : [m] "r"(m), [k] "r"(hi0), [e] "r"(e), [step] "r"(step), [end] "r"(end)
+                         : "cc", "memory");
+        n &= 3;
     }
-    if (i < n) {
-        const int32_t v = te_dw_rq_fast((int32_t)((uint32_t)acc[i] + init), m, hi0, e);
+#endif
+    size_t at = 0;
+    for (; i < n; ++i) {
+        const int32_t v = te_dw_rq_fast(acc[i], m, hi0, e);
         out[at] = (int8_t)TE_CLAMP(v, -128, 127);
+        at += step;
     }
 }
 
@@ -222,11 +260,10 @@ TE_NOINLINE static void te_dw_requant_full(const int32_t *acc, int32_t n, const 
 TE_NOINLINE static void te_dw_requant_clamp(const int32_t *acc, int32_t n, const te_dw_rq *rq, int8_t *out,
                                             size_t step)
 {
-    const uint32_t init = rq->init;
     const int32_t m = rq->m, hi0 = rq->hi0, e = rq->e, lo = rq->act.min, hi = rq->act.max;
     size_t at = 0;
     for (int32_t i = 0; i < n; ++i) {
-        int32_t v = te_dw_rq_fast((int32_t)((uint32_t)acc[i] + init), m, hi0, e);
+        int32_t v = te_dw_rq_fast(acc[i], m, hi0, e);
         v = v < lo ? lo : v;
         v = v > hi ? hi : v;
         out[at] = (int8_t)v;
@@ -238,12 +275,11 @@ TE_NOINLINE static void te_dw_requant_clamp(const int32_t *acc, int32_t n, const
 TE_NOINLINE static void te_dw_requant_chq(const int32_t *acc, int32_t n, const te_dw_rq *rq, int8_t *out, size_t step)
 {
     const te_chq q = rq->q;
-    const uint32_t init = rq->init;
     const int32_t out_off = rq->out_off;
     const te_activation act = rq->act;
     size_t at = 0;
     for (int32_t i = 0; i < n; ++i) {
-        out[at] = te_chq_out((int32_t)((uint32_t)acc[i] + init), q, out_off, act);
+        out[at] = te_chq_out(acc[i], q, out_off, act);
         at += step;
     }
 }
@@ -262,45 +298,43 @@ static inline void te_dw_requant(const int32_t *acc, int32_t n, const te_dw_rq *
 
 /*
  * Channel c's taps (filter at its first tap, taps ch apart) into w, scaled
- * for the requantization rq chooses, and rq->init: the value added to every
- * sum (wrapping like the sums): the input offset's share and, for the fast
+ * for the requantization rq chooses, and rq->init: every sum's start value
+ * (wrapping like the sums): the input offset's share and, for the fast
  * form, the bias, both doubled with the taps.
  */
 static void te_dw_chan_prep(const int8_t *filter, int32_t n_taps, int32_t ch, const int32_t *bias,
                             const te_per_channel_quant *quant, int32_t c, int32_t in_off, int32_t out_off,
                             te_activation act, int32_t *w, te_dw_rq *rq)
 {
-    /* int32 sums: at most 49 taps of magnitude 128. */
-    int32_t w_sum = 0, w_abs = 0;
-    const int8_t *f = filter;
-    for (int32_t t = 0; t < n_taps; ++t) {
-        const int32_t v = *f;
-        w[t] = v;
-        w_sum += v;
-        w_abs += v < 0 ? -v : v;
-        f += ch;
-    }
     rq->q = te_chq_of(bias, quant, c);
     rq->fast = 0;
     if (rq->q.mode == 0) {
         const int32_t e = rq->q.rsh + 1;
         const int64_t hi0 = ((int64_t)1 << (e - 1)) + (int64_t)out_off * ((int64_t)1 << e);
         const int64_t b = rq->q.bias;
+        /*
+         * 2a must stay in int32: |a| <= |b| + 255 * sum |w|, bounded by 128 per
+         * tap, so that the taps are read once (a tighter sum would only matter
+         * for biases within ~2^23 of 2^30, which TF Lite does not make).
+         */
         if (hi0 > -((int64_t)1 << 29) && hi0 < ((int64_t)1 << 29) &&
-            (b < 0 ? -b : b) + 255 * (int64_t)w_abs < ((int64_t)1 << 30)) {
+            (b < 0 ? -b : b) + 255 * 128 * (int64_t)n_taps < ((int64_t)1 << 30)) {
             rq->fast = 1;
             rq->m = rq->q.multiplier;
             rq->e = e;
             rq->hi0 = (int32_t)hi0;
         }
     }
-    const int32_t scale = rq->fast ? 2 : 1;
-    if (rq->fast) {
-        for (int32_t t = 0; t < n_taps; ++t) {
-            w[t] *= 2;
-        }
+    const int32_t sh = rq->fast; /* the fast form's taps are doubled */
+    int32_t w_sum = 0;
+    const int8_t *f = filter;
+    for (int32_t t = 0; t < n_taps; ++t) {
+        const int32_t v = (int32_t)*f * (1 << sh);
+        w[t] = v;
+        w_sum += v;
+        f += ch;
     }
-    rq->init = (uint32_t)scale * ((rq->fast ? (uint32_t)rq->q.bias : 0u) + (uint32_t)in_off * (uint32_t)w_sum);
+    rq->init = ((rq->fast ? (uint32_t)rq->q.bias : 0u) << sh) + (uint32_t)in_off * (uint32_t)w_sum;
     rq->out_off = out_off;
     rq->act = act;
     rq->mode = !rq->fast ? 2 : act.min == -128 && act.max == 127 ? 0 : 1;
@@ -356,34 +390,38 @@ static TE_ALWAYS_INLINE void te_dw_gather(const te_dw_rows *g, int32_t b, int32_
 #if TE_DSP
 /*
  * 3x3 on the interleaved ring, stride 1 or 2, two outputs a step. Column x
- * is the words (r0, r1) and (r2, 0); for tap column k, p[k] = (w0k, w1k) and
- * q[k] = (w2k, 0) with the filter rows already in ring-slot order. Sums
- * without the start value (added when requantizing), so that all six tap
- * words stay in registers.
+ * is the words (r0, r1) and (r2, -); with the filter rows already in
+ * ring-slot order, w = {p0, p1, p2, t01, t2}: p[k] = (w0k, w1k) meets the
+ * first word of tap column k in one SMLAD, and the third row's taps
+ * t01 = (w20, w21), t2 = (w22, -) meet the second word's low lane in an
+ * SMLABB / SMLABT. Five tap words instead of six (p[k] and (w2k, 0)) leave
+ * a register for the start value init, so the loop keeps everything in
+ * registers. The ring's fourth lane is loaded but never used.
  */
 TE_NOINLINE static void te_dw_sums33_dsp(const int16_t *col, int32_t stride, int32_t n_pairs, const uint32_t *w,
-                                         int32_t *acc)
+                                         int32_t init, int32_t *acc)
 {
-    const uint32_t p0 = w[0], q0 = w[1], p1 = w[2], q1 = w[3], p2 = w[4], q2 = w[5];
+    const uint32_t p0 = w[0], p1 = w[1], p2 = w[2], t01 = w[3], t2 = w[4];
     uint32_t x, z;
+    int32_t *const end = acc + 2 * n_pairs;
     if (stride == 1) {
-        for (int32_t j = n_pairs; j > 0; --j) {
+        while (acc != end) {
             TE_DW_LD22(col, 0, x, z);
-            int32_t o0 = te_smuad(p0, x), o1;
-            o0 = te_smlad(q0, z, o0);
+            int32_t o0 = te_smlad(p0, x, init), o1;
+            o0 = te_smlabb(z, t01, o0);
             TE_DW_LD22(col, 4, x, z);
             o0 = te_smlad(p1, x, o0);
-            o1 = te_smuad(p0, x);
-            o0 = te_smlad(q1, z, o0);
-            o1 = te_smlad(q0, z, o1);
+            o1 = te_smlad(p0, x, init);
+            o0 = te_smlabt(z, t01, o0);
+            o1 = te_smlabb(z, t01, o1);
             TE_DW_LD22(col, 8, x, z);
             o0 = te_smlad(p2, x, o0);
             o1 = te_smlad(p1, x, o1);
-            o0 = te_smlad(q2, z, o0);
-            o1 = te_smlad(q1, z, o1);
+            o0 = te_smlabb(z, t2, o0);
+            o1 = te_smlabt(z, t01, o1);
             TE_DW_LD22(col, 12, x, z);
             o1 = te_smlad(p2, x, o1);
-            o1 = te_smlad(q2, z, o1);
+            o1 = te_smlabb(z, t2, o1);
             acc[0] = o0;
             acc[1] = o1;
             acc += 2;
@@ -391,24 +429,24 @@ TE_NOINLINE static void te_dw_sums33_dsp(const int16_t *col, int32_t stride, int
         }
         return;
     }
-    for (int32_t j = n_pairs; j > 0; --j) {
+    while (acc != end) {
         TE_DW_LD22(col, 0, x, z);
-        int32_t o0 = te_smuad(p0, x), o1;
-        o0 = te_smlad(q0, z, o0);
+        int32_t o0 = te_smlad(p0, x, init), o1;
+        o0 = te_smlabb(z, t01, o0);
         TE_DW_LD22(col, 4, x, z);
         o0 = te_smlad(p1, x, o0);
-        o0 = te_smlad(q1, z, o0);
+        o0 = te_smlabt(z, t01, o0);
         TE_DW_LD22(col, 8, x, z);
         o0 = te_smlad(p2, x, o0);
-        o1 = te_smuad(p0, x);
-        o0 = te_smlad(q2, z, o0);
-        o1 = te_smlad(q0, z, o1);
+        o1 = te_smlad(p0, x, init);
+        o0 = te_smlabb(z, t2, o0);
+        o1 = te_smlabb(z, t01, o1);
         TE_DW_LD22(col, 12, x, z);
         o1 = te_smlad(p1, x, o1);
-        o1 = te_smlad(q1, z, o1);
+        o1 = te_smlabt(z, t01, o1);
         TE_DW_LD22(col, 16, x, z);
         o1 = te_smlad(p2, x, o1);
-        o1 = te_smlad(q2, z, o1);
+        o1 = te_smlabb(z, t2, o1);
         acc[0] = o0;
         acc[1] = o1;
         acc += 2;
@@ -429,10 +467,10 @@ TE_NOINLINE static void te_dw_sums33_dsp(const int16_t *col, int32_t stride, int
 #define TE_DW_UNROLL
 #endif
 static inline void te_dw_pairs_body(int16_t *const *rows, int32_t k_h, const int32_t nq, int32_t stride,
-                                    int32_t n_pairs, const uint32_t *w, int32_t *acc)
+                                    int32_t n_pairs, const uint32_t *w, int32_t init, int32_t *acc)
 {
     for (int32_t j = 0; j < n_pairs; ++j) {
-        int32_t o0 = 0, o1 = 0;
+        int32_t o0 = init, o1 = init;
         const int32_t at = 2 * j * stride;
         const uint32_t *wr = w;
         for (int32_t ky = 0; ky < k_h; ++ky, wr += 8) {
@@ -471,7 +509,7 @@ static inline void te_dw_pairs_body(int16_t *const *rows, int32_t k_h, const int
  * (x[q] the q-th int16 pair from the pair's first column; see te_dw_pairs_body).
  */
 static TE_ALWAYS_INLINE void te_dw_row3_pass(const int16_t *p, const uint32_t *wr, int32_t stride, int32_t n_pairs,
-                                             int32_t *acc, const int first)
+                                             int32_t init, int32_t *acc, const int first)
 {
     const uint32_t e0 = wr[0], e1 = wr[2], e2 = wr[4];
     if (stride == 1) {
@@ -480,7 +518,7 @@ static TE_ALWAYS_INLINE void te_dw_row3_pass(const int16_t *p, const uint32_t *w
             uint32_t x0, x1;
             TE_DW_LD22(p, 0, x0, x1);
             const uint32_t x2 = te_dw_ld2(p + 4);
-            int32_t o0 = first ? 0 : acc[0], o1 = first ? 0 : acc[1];
+            int32_t o0 = first ? init : acc[0], o1 = first ? init : acc[1];
             o0 = te_smlad(e0, x0, o0);
             o1 = te_smlad(f0, x0, o1);
             o0 = te_smlad(e1, x1, o0);
@@ -498,7 +536,7 @@ static TE_ALWAYS_INLINE void te_dw_row3_pass(const int16_t *p, const uint32_t *w
         uint32_t x0, x1, x2, x3;
         TE_DW_LD22(p, 0, x0, x1);
         TE_DW_LD22(p, 4, x2, x3);
-        int32_t o0 = first ? 0 : acc[0], o1 = first ? 0 : acc[1];
+        int32_t o0 = first ? init : acc[0], o1 = first ? init : acc[1];
         o0 = te_smlad(e0, x0, o0);
         o1 = te_smlad(e0, x1, o1);
         o0 = te_smlad(e1, x1, o0);
@@ -514,7 +552,7 @@ static TE_ALWAYS_INLINE void te_dw_row3_pass(const int16_t *p, const uint32_t *w
 
 /* Filter widths up to 3 (stride 2) or 2 (stride 1): two tap words a row, as te_dw_row3_pass. */
 static TE_ALWAYS_INLINE void te_dw_row2_pass(const int16_t *p, const uint32_t *wr, int32_t stride, int32_t n_pairs,
-                                             int32_t *acc, const int first)
+                                             int32_t init, int32_t *acc, const int first)
 {
     const uint32_t e0 = wr[0], e1 = wr[2];
     if (stride == 1) {
@@ -522,7 +560,7 @@ static TE_ALWAYS_INLINE void te_dw_row2_pass(const int16_t *p, const uint32_t *w
         for (int32_t j = n_pairs; j > 0; --j) {
             uint32_t x0, x1;
             TE_DW_LD22(p, 0, x0, x1);
-            int32_t o0 = first ? 0 : acc[0], o1 = first ? 0 : acc[1];
+            int32_t o0 = first ? init : acc[0], o1 = first ? init : acc[1];
             o0 = te_smlad(e0, x0, o0);
             o1 = te_smlad(f0, x0, o1);
             o0 = te_smlad(e1, x1, o0);
@@ -538,7 +576,7 @@ static TE_ALWAYS_INLINE void te_dw_row2_pass(const int16_t *p, const uint32_t *w
         uint32_t x0, x1;
         TE_DW_LD22(p, 0, x0, x1);
         const uint32_t x2 = te_dw_ld2(p + 4);
-        int32_t o0 = first ? 0 : acc[0], o1 = first ? 0 : acc[1];
+        int32_t o0 = first ? init : acc[0], o1 = first ? init : acc[1];
         o0 = te_smlad(e0, x0, o0);
         o1 = te_smlad(e0, x1, o1);
         o0 = te_smlad(e1, x1, o0);
@@ -552,65 +590,65 @@ static TE_ALWAYS_INLINE void te_dw_row2_pass(const int16_t *p, const uint32_t *w
 
 /* All K_h rows of a two-word filter. */
 TE_NOINLINE static void te_dw_sums_rows2_dsp(int16_t *const *rows, int32_t k_h, int32_t stride, int32_t n_pairs,
-                                             const uint32_t *w, int32_t *acc)
+                                             const uint32_t *w, int32_t init, int32_t *acc)
 {
     if (stride == 1) {
-        te_dw_row2_pass(rows[0], w, 1, n_pairs, acc, 1);
+        te_dw_row2_pass(rows[0], w, 1, n_pairs, init, acc, 1);
         for (int32_t ky = 1; ky < k_h; ++ky) {
-            te_dw_row2_pass(rows[ky], w + ky * 8, 1, n_pairs, acc, 0);
+            te_dw_row2_pass(rows[ky], w + ky * 8, 1, n_pairs, init, acc, 0);
         }
         return;
     }
-    te_dw_row2_pass(rows[0], w, 2, n_pairs, acc, 1);
+    te_dw_row2_pass(rows[0], w, 2, n_pairs, init, acc, 1);
     for (int32_t ky = 1; ky < k_h; ++ky) {
-        te_dw_row2_pass(rows[ky], w + ky * 8, 2, n_pairs, acc, 0);
+        te_dw_row2_pass(rows[ky], w + ky * 8, 2, n_pairs, init, acc, 0);
     }
 }
 
 /* All K_h rows of a three-word filter (rows[ky] at the pair loop's first column, word aligned). */
 TE_NOINLINE static void te_dw_sums_rows3_dsp(int16_t *const *rows, int32_t k_h, int32_t stride, int32_t n_pairs,
-                                             const uint32_t *w, int32_t *acc)
+                                             const uint32_t *w, int32_t init, int32_t *acc)
 {
     if (stride == 1) {
-        te_dw_row3_pass(rows[0], w, 1, n_pairs, acc, 1);
+        te_dw_row3_pass(rows[0], w, 1, n_pairs, init, acc, 1);
         for (int32_t ky = 1; ky < k_h; ++ky) {
-            te_dw_row3_pass(rows[ky], w + ky * 8, 1, n_pairs, acc, 0);
+            te_dw_row3_pass(rows[ky], w + ky * 8, 1, n_pairs, init, acc, 0);
         }
         return;
     }
-    te_dw_row3_pass(rows[0], w, 2, n_pairs, acc, 1);
+    te_dw_row3_pass(rows[0], w, 2, n_pairs, init, acc, 1);
     for (int32_t ky = 1; ky < k_h; ++ky) {
-        te_dw_row3_pass(rows[ky], w + ky * 8, 2, n_pairs, acc, 0);
+        te_dw_row3_pass(rows[ky], w + ky * 8, 2, n_pairs, init, acc, 0);
     }
 }
 
 /* w[ky * 8 + 2q] = e[q], w[ky * 8 + 2q + 1] = o[q] of filter row ky. */
 TE_NOINLINE static void te_dw_sums_pairs_dsp(int16_t *const *rows, int32_t k_h, int32_t nq, int32_t stride,
-                                             int32_t n_pairs, const uint32_t *w, int32_t *acc)
+                                             int32_t n_pairs, const uint32_t *w, int32_t init, int32_t *acc)
 {
     /* Constant trip counts, so that the compiler unrolls the pair loops (two and three words: te_dw_sums_rows*). */
     if (nq == 4) {
         if (stride == 1) {
-            te_dw_pairs_body(rows, k_h, 4, 1, n_pairs, w, acc);
+            te_dw_pairs_body(rows, k_h, 4, 1, n_pairs, w, init, acc);
         } else {
-            te_dw_pairs_body(rows, k_h, 4, 2, n_pairs, w, acc);
+            te_dw_pairs_body(rows, k_h, 4, 2, n_pairs, w, init, acc);
         }
     } else {
-        te_dw_pairs_body(rows, k_h, nq, stride, n_pairs, w, acc);
+        te_dw_pairs_body(rows, k_h, nq, stride, n_pairs, w, init, acc);
     }
 }
 #endif
 
 /* Any geometry the rows take, one output at a time, int32 MACs (wrapping like the DSP's); columns cs apart. */
 TE_NOINLINE static void te_dw_sums_c(int16_t *const *rows, int32_t cs, int32_t k_h, int32_t k_w, int32_t stride,
-                                     int32_t n, const int32_t *w, int32_t *acc)
+                                     int32_t n, const int32_t *w, uint32_t init, int32_t *acc)
 {
     if (k_h == 3 && k_w == 3) {
         const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
         const int16_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
         const int32_t st = stride * cs;
         for (int32_t o = 0; o < n; ++o) {
-            uint32_t a = (uint32_t)(r0[0] * w0) + (uint32_t)(r0[cs] * w1) + (uint32_t)(r0[2 * cs] * w2);
+            uint32_t a = init + (uint32_t)(r0[0] * w0) + (uint32_t)(r0[cs] * w1) + (uint32_t)(r0[2 * cs] * w2);
             a += (uint32_t)(r1[0] * w3) + (uint32_t)(r1[cs] * w4) + (uint32_t)(r1[2 * cs] * w5);
             a += (uint32_t)(r2[0] * w6) + (uint32_t)(r2[cs] * w7) + (uint32_t)(r2[2 * cs] * w8);
             acc[o] = (int32_t)a;
@@ -621,7 +659,7 @@ TE_NOINLINE static void te_dw_sums_c(int16_t *const *rows, int32_t cs, int32_t k
         return;
     }
     for (int32_t o = 0; o < n; ++o) {
-        uint32_t a = 0;
+        uint32_t a = init;
         const int32_t at = o * stride * cs;
         for (int32_t ky = 0; ky < k_h; ++ky) {
             const int16_t *p = rows[ky] + at;
@@ -654,14 +692,15 @@ TE_NOINLINE static void te_dw_rows33_channel(const te_dw_rows *g, const int8_t *
     int32_t w[9];
     te_dw_rq rq;
     te_dw_chan_prep(filter, 9, ch, bias, quant, c, g->in_off, g->out_off, g->act, w, &rq);
-    uint32_t w33[3][6]; /* w33[s]: the tap words when ring slot 0 holds filter row s */
+    uint32_t w33[3][5]; /* w33[s]: the tap words (te_dw_sums33_dsp) when ring slot 0 holds filter row s */
     for (int32_t s0 = 0; s0 < 3; ++s0) {
         static const int8_t next[5] = {0, 1, 2, 0, 1};
         const int32_t *a = w + 3 * s0, *b = w + 3 * next[s0 + 1], *d = w + 3 * next[s0 + 2];
         for (int32_t k = 0; k < 3; ++k) {
-            w33[s0][2 * k] = te_dw_pack(a[k], b[k]);
-            w33[s0][2 * k + 1] = te_dw_pack(d[k], 0);
+            w33[s0][k] = te_dw_pack(a[k], b[k]);
         }
+        w33[s0][3] = te_dw_pack(d[0], d[1]);
+        w33[s0][4] = te_dw_pack(d[2], 0);
     }
     int16_t *const ring = g->ring;
     const int16_t pad = (int16_t)-g->in_off;
@@ -705,7 +744,7 @@ TE_NOINLINE static void te_dw_rows33_channel(const te_dw_rows *g, const int8_t *
         size_t at = o_at;
         for (int32_t o0 = 0; o0 < out_w; o0 += TE_DW_CHUNK) {
             const int32_t n = TE_MIN(TE_DW_CHUNK, out_w - o0);
-            te_dw_sums33_dsp(ring + (size_t)o0 * (size_t)s_w * 4u, s_w, (n + 1) >> 1, wsel, acc);
+            te_dw_sums33_dsp(ring + (size_t)o0 * (size_t)s_w * 4u, s_w, (n + 1) >> 1, wsel, (int32_t)rq.init, acc);
             te_dw_requant(acc, n, &rq, out + at, (size_t)ch);
             at += (size_t)n * (size_t)ch;
         }
@@ -793,11 +832,11 @@ TE_NOINLINE static void te_dw_rowsk_channel(const te_dw_rows *g, const int8_t *f
                 cur[k] = rows[k] + (size_t)o0 * (size_t)s_w;
             }
             if (nq == 2) {
-                te_dw_sums_rows2_dsp(cur, k_h, s_w, (n + 1) >> 1, wpair, acc);
+                te_dw_sums_rows2_dsp(cur, k_h, s_w, (n + 1) >> 1, wpair, (int32_t)rq.init, acc);
             } else if (nq == 3) {
-                te_dw_sums_rows3_dsp(cur, k_h, s_w, (n + 1) >> 1, wpair, acc);
+                te_dw_sums_rows3_dsp(cur, k_h, s_w, (n + 1) >> 1, wpair, (int32_t)rq.init, acc);
             } else {
-                te_dw_sums_pairs_dsp(cur, k_h, nq, s_w, (n + 1) >> 1, wpair, acc);
+                te_dw_sums_pairs_dsp(cur, k_h, nq, s_w, (n + 1) >> 1, wpair, (int32_t)rq.init, acc);
             }
             te_dw_requant(acc, n, &rq, out + at, (size_t)ch);
             at += (size_t)n * (size_t)ch;
@@ -881,7 +920,7 @@ TE_NOINLINE static void te_dw_rows_channel_c(const te_dw_rows *g, const int8_t *
             for (int32_t k = 0; k < k_h; ++k) {
                 at[k] = (il ? slots[k] : rows[k]) + first;
             }
-            te_dw_sums_c(at, cs, k_h, k_w, g->s_w, n, wt, acc);
+            te_dw_sums_c(at, cs, k_h, k_w, g->s_w, n, wt, rq.init, acc);
             te_dw_requant(acc, n, &rq, out + o_at, (size_t)ch);
             o_at += (size_t)n * (size_t)ch;
         }
@@ -906,6 +945,23 @@ void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const int32_t
     te_dw_rows_channel_c(g, filter, bias, quant, c, out, row0, row1);
 }
 
+void te_dw_rows_layer_stack(te_dw_rows *g, int32_t n, const int8_t *filter, const int32_t *bias,
+                            const te_per_channel_quant *quant, int8_t *out)
+{
+    uint32_t ring_words[TE_DW_STACK_RING / 4];
+    const int8_t *in = g->in;
+    g->ring = (int16_t *)ring_words;
+    g->rw = te_dw_ring_width(g->out_w, g->s_w, g->k_w);
+    g->plain = 0;
+    /* The interleaved ring's fourth lane is loaded (never used): no indeterminate reads. */
+    memset(ring_words, 0, (size_t)te_dw_ring_bytes(g->k_h, g->out_w, g->s_w, g->k_w) - 3u);
+    for (int32_t c = 0; c < g->ch; ++c) {
+        g->in = in + c;
+        te_dw_rows_channel(g, filter + c, bias, quant, c, out + c, 0, n * g->out_h);
+    }
+    g->in = in;
+}
+
 #if TE_DSP
 /*
  * Small maps (DSP, 3x3, dilation 1): a channel's whole padded input plane
@@ -927,7 +983,7 @@ void te_dw_rows_channel(const te_dw_rows *g, const int8_t *filter, const int32_t
  * o0 = (w0, w1).x0 + (w2, 0).x1 and o1 = (w0, w1).xm + w2 * c3.
  */
 TE_NOINLINE static void te_dw_plane33_s1(const int16_t *pl, int32_t oy0, int32_t oy1, int32_t s_h, int32_t out_w,
-                                         const uint32_t *w, int32_t *acc)
+                                         const uint32_t *w, int32_t init, int32_t *acc)
 {
     const uint32_t a0 = w[0], a1 = w[1], b0 = w[2], b1 = w[3], c0 = w[4], c1 = w[5];
     const int32_t n_pairs = (out_w + 1) >> 1;
@@ -939,8 +995,8 @@ TE_NOINLINE static void te_dw_plane33_s1(const int16_t *pl, int32_t oy0, int32_t
             int32_t o0, o1;
             TE_DW_LD22(p, 0, x0, x1);
             xm = te_dw_ld2(p + 1);
-            o0 = te_smuad(a0, x0);
-            o1 = te_smuad(a0, xm);
+            o0 = te_smlad(a0, x0, init);
+            o1 = te_smlad(a0, xm, init);
             o0 = te_smlad(a1, x1, o0);
             o1 = te_smlabt(a1, x1, o1);
             TE_DW_LD22(p, TE_DW_PL_PITCH, x0, x1);
@@ -966,7 +1022,7 @@ TE_NOINLINE static void te_dw_plane33_s1(const int16_t *pl, int32_t oy0, int32_t
 
 /* Stride 2: outputs 2j and 2j + 1 read columns 4j..4j+5: o0 = e0.x0 + e1.x1, o1 = e0.x1 + e1.x2. */
 TE_NOINLINE static void te_dw_plane33_s2(const int16_t *pl, int32_t oy0, int32_t oy1, int32_t s_h, int32_t out_w,
-                                         const uint32_t *w, int32_t *acc)
+                                         const uint32_t *w, int32_t init, int32_t *acc)
 {
     const uint32_t a0 = w[0], a1 = w[1], b0 = w[2], b1 = w[3], c0 = w[4], c1 = w[5];
     const int32_t n_pairs = (out_w + 1) >> 1;
@@ -978,8 +1034,8 @@ TE_NOINLINE static void te_dw_plane33_s2(const int16_t *pl, int32_t oy0, int32_t
             int32_t o0, o1;
             TE_DW_LD22(p, 0, x0, x1);
             x2 = te_dw_ld2(p + 4);
-            o0 = te_smuad(a0, x0);
-            o1 = te_smuad(a0, x1);
+            o0 = te_smlad(a0, x0, init);
+            o1 = te_smlad(a0, x1, init);
             o0 = te_smlad(a1, x1, o0);
             o1 = te_smlad(a1, x2, o1);
             TE_DW_LD22(p, TE_DW_PL_PITCH, x0, x1);
@@ -1044,9 +1100,9 @@ void te_dw_plane_layer(const te_dw_rows *g, int32_t n, const int8_t *filter, con
             for (int32_t oy = 0; oy < out_h; oy += rows_per) {
                 const int32_t oy1 = TE_MIN(out_h, oy + rows_per);
                 if (g->s_w == 1) {
-                    te_dw_plane33_s1(pl, oy, oy1, g->s_h, out_w, w6, acc);
+                    te_dw_plane33_s1(pl, oy, oy1, g->s_h, out_w, w6, (int32_t)rq.init, acc);
                 } else {
-                    te_dw_plane33_s2(pl, oy, oy1, g->s_h, out_w, w6, acc);
+                    te_dw_plane33_s2(pl, oy, oy1, g->s_h, out_w, w6, (int32_t)rq.init, acc);
                 }
                 te_dw_requant(acc, (oy1 - oy) * out_w, &rq, o + (size_t)oy * (size_t)out_w * (size_t)ch,
                               (size_t)ch);
