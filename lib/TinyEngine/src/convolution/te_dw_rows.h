@@ -404,6 +404,72 @@ TE_NOINLINE static void te_dw_sums33_dsp(const int16_t *col, int32_t stride, int
     const uint32_t p0 = w[0], p1 = w[1], p2 = w[2], t01 = w[3], t2 = w[4];
     uint32_t x, z;
     int32_t *const end = acc + 2 * n_pairs;
+#if TE_DSP_NATIVE && defined(__thumb2__)
+    /*
+     * The same loops with 13 registers named: GCC's allocation spilled one
+     * and copied another (24 instructions a pair instead of 20).
+     */
+    if (n_pairs <= 0) {
+        return;
+    }
+    int32_t o0, o1;
+    if (stride == 1) {
+        __asm__ volatile("1:\n\t"
+                         "ldrd   %[x], %[z], [%[col]]\n\t"
+                         "smlad  %[o0], %[p0], %[x], %[init]\n\t"
+                         "smlabb %[o0], %[z], %[t01], %[o0]\n\t"
+                         "ldrd   %[x], %[z], [%[col], #8]\n\t"
+                         "smlad  %[o0], %[p1], %[x], %[o0]\n\t"
+                         "smlad  %[o1], %[p0], %[x], %[init]\n\t"
+                         "smlabt %[o0], %[z], %[t01], %[o0]\n\t"
+                         "smlabb %[o1], %[z], %[t01], %[o1]\n\t"
+                         "ldrd   %[x], %[z], [%[col], #16]\n\t"
+                         "smlad  %[o0], %[p2], %[x], %[o0]\n\t"
+                         "smlad  %[o1], %[p1], %[x], %[o1]\n\t"
+                         "smlabb %[o0], %[z], %[t2], %[o0]\n\t"
+                         "smlabt %[o1], %[z], %[t01], %[o1]\n\t"
+                         "ldrd   %[x], %[z], [%[col], #24]\n\t"
+                         "smlad  %[o1], %[p2], %[x], %[o1]\n\t"
+                         "smlabb %[o1], %[z], %[t2], %[o1]\n\t"
+                         "add    %[col], %[col], #16\n\t"
+                         "strd   %[o0], %[o1], [%[acc]], #8\n\t"
+                         "cmp    %[acc], %[end]\n\t"
+                         "bne    1b"
+                         : [col] "+r"(col), [acc] "+r"(acc), [x] "=&r"(x), [z] "=&r"(z), [o0] "=&r"(o0),
+                           [o1] "=&r"(o1)
+                         : [p0] "r"(p0), [p1] "r"(p1), [p2] "r"(p2), [t01] "r"(t01), [t2] "r"(t2),
+                           [init] "r"(init), [end] "r"(end)
+                         : "cc", "memory");
+        return;
+    }
+    __asm__ volatile("1:\n\t"
+                     "ldrd   %[x], %[z], [%[col]]\n\t"
+                     "smlad  %[o0], %[p0], %[x], %[init]\n\t"
+                     "smlabb %[o0], %[z], %[t01], %[o0]\n\t"
+                     "ldrd   %[x], %[z], [%[col], #8]\n\t"
+                     "smlad  %[o0], %[p1], %[x], %[o0]\n\t"
+                     "smlabt %[o0], %[z], %[t01], %[o0]\n\t"
+                     "ldrd   %[x], %[z], [%[col], #16]\n\t"
+                     "smlad  %[o0], %[p2], %[x], %[o0]\n\t"
+                     "smlad  %[o1], %[p0], %[x], %[init]\n\t"
+                     "smlabb %[o0], %[z], %[t2], %[o0]\n\t"
+                     "smlabb %[o1], %[z], %[t01], %[o1]\n\t"
+                     "ldrd   %[x], %[z], [%[col], #24]\n\t"
+                     "smlad  %[o1], %[p1], %[x], %[o1]\n\t"
+                     "smlabt %[o1], %[z], %[t01], %[o1]\n\t"
+                     "ldrd   %[x], %[z], [%[col], #32]\n\t"
+                     "smlad  %[o1], %[p2], %[x], %[o1]\n\t"
+                     "smlabb %[o1], %[z], %[t2], %[o1]\n\t"
+                     "add    %[col], %[col], #32\n\t"
+                     "strd   %[o0], %[o1], [%[acc]], #8\n\t"
+                     "cmp    %[acc], %[end]\n\t"
+                     "bne    1b"
+                     : [col] "+r"(col), [acc] "+r"(acc), [x] "=&r"(x), [z] "=&r"(z), [o0] "=&r"(o0), [o1] "=&r"(o1)
+                     : [p0] "r"(p0), [p1] "r"(p1), [p2] "r"(p2), [t01] "r"(t01), [t2] "r"(t2), [init] "r"(init),
+                       [end] "r"(end)
+                     : "cc", "memory");
+    return;
+#endif
     if (stride == 1) {
         while (acc != end) {
             TE_DW_LD22(col, 0, x, z);
