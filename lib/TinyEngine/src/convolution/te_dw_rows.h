@@ -201,7 +201,8 @@ static inline int32_t te_dw_rq_fast(int32_t a2, int32_t m, int32_t hi0, int32_t 
 }
 
 /* n sums (rq->init included) requantized to out[0], out[step], ...: the fast form, no activation but int8's range. */
-TE_NOINLINE static void te_dw_requant_full(const int32_t *acc, int32_t n, const te_dw_rq *rq, int8_t *out, size_t step)
+static TE_ALWAYS_INLINE void te_dw_requant_full_body(const int32_t *acc, int32_t n, const te_dw_rq *rq, int8_t *out,
+                                                     size_t step)
 {
     const int32_t m = rq->m, hi0 = rq->hi0, e = rq->e;
     int32_t i = 0;
@@ -254,6 +255,11 @@ TE_NOINLINE static void te_dw_requant_full(const int32_t *acc, int32_t n, const 
         out[at] = (int8_t)TE_CLAMP(v, -128, 127);
         at += step;
     }
+}
+
+TE_NOINLINE static void te_dw_requant_full(const int32_t *acc, int32_t n, const te_dw_rq *rq, int8_t *out, size_t step)
+{
+    te_dw_requant_full_body(acc, n, rq, out, step);
 }
 
 /* The fast form with the activation's clamp. */
@@ -398,8 +404,8 @@ static TE_ALWAYS_INLINE void te_dw_gather(const te_dw_rows *g, int32_t b, int32_
  * a register for the start value init, so the loop keeps everything in
  * registers. The ring's fourth lane is loaded but never used.
  */
-TE_NOINLINE static void te_dw_sums33_dsp(const int16_t *col, int32_t stride, int32_t n_pairs, const uint32_t *w,
-                                         int32_t init, int32_t *acc)
+static TE_ALWAYS_INLINE void te_dw_sums33_body(const int16_t *col, int32_t stride, int32_t n_pairs,
+                                               const uint32_t *w, int32_t init, int32_t *acc)
 {
     const uint32_t p0 = w[0], p1 = w[1], p2 = w[2], t01 = w[3], t2 = w[4];
     uint32_t x, z;
@@ -518,6 +524,25 @@ TE_NOINLINE static void te_dw_sums33_dsp(const int16_t *col, int32_t stride, int
         acc += 2;
         col += 16;
     }
+}
+
+TE_NOINLINE static void te_dw_sums33_dsp(const int16_t *col, int32_t stride, int32_t n_pairs, const uint32_t *w,
+                                         int32_t init, int32_t *acc)
+{
+    te_dw_sums33_body(col, stride, n_pairs, w, init, acc);
+}
+
+/*
+ * One row of at most TE_DW_CHUNK outputs, the fast requantization without
+ * a clamp: sums and requantization in one call, so that the row loop keeps
+ * less state across calls (its spills cost as much as a short row's sums).
+ */
+TE_NOINLINE static void te_dw_row33_full(const int16_t *col, int32_t stride, int32_t n, const uint32_t *w,
+                                         const te_dw_rq *rq, int8_t *out, size_t step)
+{
+    int32_t acc[TE_DW_CHUNK];
+    te_dw_sums33_body(col, stride, (n + 1) >> 1, w, (int32_t)rq->init, acc);
+    te_dw_requant_full_body(acc, n, rq, out, step);
 }
 
 /*
@@ -807,12 +832,17 @@ TE_NOINLINE static void te_dw_rows33_channel(const te_dw_rows *g, const int8_t *
         }
         /* Now slot = (y0 + 3 + P_h) mod 3: the slot of filter row 0; ring slot 0 holds filter row (3 - slot) mod 3. */
         const uint32_t *wsel = w33[slot == 0 ? 0 : 3 - slot];
-        size_t at = o_at;
-        for (int32_t o0 = 0; o0 < out_w; o0 += TE_DW_CHUNK) {
-            const int32_t n = TE_MIN(TE_DW_CHUNK, out_w - o0);
-            te_dw_sums33_dsp(ring + (size_t)o0 * (size_t)s_w * 4u, s_w, (n + 1) >> 1, wsel, (int32_t)rq.init, acc);
-            te_dw_requant(acc, n, &rq, out + at, (size_t)ch);
-            at += (size_t)n * (size_t)ch;
+        if (out_w <= TE_DW_CHUNK && rq.mode == 0) {
+            te_dw_row33_full(ring, s_w, out_w, wsel, &rq, out + o_at, (size_t)ch);
+        } else {
+            size_t at = o_at;
+            for (int32_t o0 = 0; o0 < out_w; o0 += TE_DW_CHUNK) {
+                const int32_t n = TE_MIN(TE_DW_CHUNK, out_w - o0);
+                te_dw_sums33_dsp(ring + (size_t)o0 * (size_t)s_w * 4u, s_w, (n + 1) >> 1, wsel, (int32_t)rq.init,
+                                 acc);
+                te_dw_requant(acc, n, &rq, out + at, (size_t)ch);
+                at += (size_t)n * (size_t)ch;
+            }
         }
         o_at += out_row;
         if (++oy == out_h) {
