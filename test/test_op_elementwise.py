@@ -18,6 +18,7 @@ UnsupportedError, and the tests check that rejection separately.
 from __future__ import annotations
 
 import ctypes
+import shutil
 
 import numpy as np
 import pytest
@@ -716,6 +717,123 @@ def test_c_mul_channel_broadcast_matches_reference(lib, qs, act, hw, c, swap, ve
                                   ctypes.byref(c_shape(s2)), ptr(b_in), ptr(out))
     assert st_ == 0
     np.testing.assert_array_equal(out.reshape(want.shape), want)
+
+
+@st.composite
+def se_mul_cases(draw):
+    """Squeeze-excite MUL constants at the edges of te_mul_se_ok (multiplier 2^30 and just above, right
+    shifts 1..23 and past them, output offsets past +-255, offsets +-255) and pixel counts around
+    TE_MUL_SE_MIN_PIXELS, for the channel-by-channel path and its fallbacks."""
+    mult = draw(st.one_of(st.sampled_from([0, 1, 1 << 30, (1 << 30) + 1, (1 << 31) - 1]),
+                          st.integers((1 << 30) - 1000, (1 << 31) - 1)))
+    shift = draw(st.one_of(st.integers(-24, 1), st.sampled_from([-31, -23, -1, 0])))
+    lo = draw(st.integers(-128, 127))
+    act = draw(st.sampled_from([(-128, 127), (lo, 127), (-128, lo), (min(lo, 0), max(lo, 0))]))
+    p = ew.MulParams(draw(st.integers(-255, 255)), draw(st.integers(-255, 255)), mult, shift,
+                     draw(st.one_of(st.integers(-300, 300), st.sampled_from([-255, 255, -256, 256]))), *act)
+    c = draw(st.integers(1, 20))
+    pix = draw(st.lists(st.integers(1, 5), min_size=0, max_size=3))
+    big = tuple(pix) + (c,)
+    small = draw(st.sampled_from([(c,), (1, c), (1,) * max(len(big), 1) + (c,)]))
+    return p, big, small, draw(st.booleans()), draw(st.booleans()), draw(st.integers(0, 2**31))
+
+
+@FAST
+@given(case=se_mul_cases())
+def test_c_mul_se_edges_match_reference(lib, case):
+    p, big, small, swap, alias, seed = case
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-128, 128, big).astype(np.int8)
+    b = rng.integers(-128, 128, small).astype(np.int8)
+    a.reshape(-1)[:2] = [-128, 127][:a.size]  # the extremes of the products, both signs
+    b.reshape(-1)[:2] = [127, -128][:b.size]
+    s1, s2, x1, x2 = (small, big, b, a) if swap else (big, small, a, b)
+    want = ew.mul_int8(x1, x2, p)
+    x1, x2 = x1.copy(), x2.copy()
+    out = (x2 if swap else x1) if alias and want.shape == big else np.zeros(want.shape, np.int8)
+    assert lib.te_mul_broadcast_s8(ctypes.byref(c_mul_params(p)), ctypes.byref(c_shape(s1)), ptr(x1),
+                                   ctypes.byref(c_shape(s2)), ptr(x2), ptr(out)) == 0
+    np.testing.assert_array_equal(out.reshape(want.shape), want)
+
+
+def se_mul_model(cfgs) -> Graph:
+    """Squeeze-excite MULs, one per config (hw, c, q1, q2, qo, act, swap, const): [1, hw, hw, c] times a
+    per-channel [1, 1, 1, c], either order, the per-channel operand a model input or a constant."""
+    b = GraphBuilder("se_mul")
+    inputs, outputs = [], []
+    for k, (hw, c, q1, q2, qo, act, swap, const) in enumerate(cfgs):
+        x = b.tensor(f"x{k}", (1, hw, hw, c), "int8", Quantization.make(*q1))
+        data = np.random.default_rng(k).integers(-128, 128, (1, 1, 1, c)).astype(np.int8) if const else None
+        y = b.tensor(f"s{k}", (1, 1, 1, c), "int8", Quantization.make(*q2), data=data)
+        o = b.tensor(f"y{k}", (1, hw, hw, c), "int8", Quantization.make(*qo))
+        b.op("MUL", [y, x] if swap else [x, y], [o], fused_activation_function=act)
+        inputs += [x] if const else [x, y]
+        outputs.append(o)
+    return b.build(inputs, outputs)
+
+
+#: mcunet_like's four SE MULs (sigmoid and hard-swish scales), zero points at the int8 ends, each activation,
+#: odd channels, a pixel count under TE_MUL_SE_MIN_PIXELS (the per-pixel rows) and a gain > 1 (left shift).
+SE_MULS = [
+    (12, 64, (0.05, -57), (1 / 256, -128), (0.04, 61), "NONE", False, False),
+    (12, 72, (0.11, -8), (0.02, -27), (0.09, 6), "NONE", True, False),
+    (6, 96, (0.03, 21), (0.013, -5), (0.02, 4), "RELU", False, True),
+    (6, 240, (0.08, -9), (1 / 256, -128), (0.07, 7), "RELU6", False, False),
+    (5, 13, (0.02, 127), (0.05, -128), (0.3, -128), "RELU_N1_TO_1", True, False),
+    (3, 7, (0.2, -128), (0.1, 127), (0.004, 127), "NONE", False, True),
+    (1, 16, (0.05, 3), (0.05, -3), (0.01, 0), "NONE", False, False),
+    (4, 5, (0.5, 2), (0.5, -2), (0.01, 1), "NONE", True, False),
+]
+
+
+def test_generated_se_mul_matches_reference_and_tflm():
+    from mcuflow.verify.host import verify_graph
+
+    verify_graph(se_mul_model(SE_MULS), n_inputs=2)
+
+
+needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                                reason="needs qemu-system-arm and arm-none-eabi-gcc")
+
+
+@needs_qemu
+def test_se_mul_on_m7():
+    """The channel-by-channel MUL's SMMLAR and SSAT themselves (the host runs their C twins)."""
+    from mcuflow.device.harness import verify_on_board
+
+    assert verify_on_board(se_mul_model(SE_MULS), "mps2_an500", n_inputs=2)["bit_exact"]
+
+
+@st.composite
+def se_mul_cfgs(draw):
+    q = lambda: (draw(scales), draw(int8_zps))
+    return (draw(st.integers(1, 9)), draw(st.integers(1, 80)), q(), q(), q(), draw(activations), draw(st.booleans()),
+            draw(st.booleans()))
+
+
+def _se_model_or_skip(cfgs) -> Graph:
+    """The model with the configurations the reference accepts (a left shift past TFLM's limit it refuses)."""
+    ok = []
+    for cfg in cfgs:
+        g = se_mul_model([cfg])
+        try:
+            ew.mul_params(g, g.ops[0])
+        except UnsupportedError:
+            continue
+        ok.append(cfg)
+    assume(ok)
+    return se_mul_model(ok)
+
+
+@pytest.mark.slow
+@needs_qemu
+@settings(deadline=None, max_examples=8, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cfgs=st.lists(se_mul_cfgs(), min_size=4, max_size=10))
+@pytest.mark.parametrize("board", ["mps2_an500", "mps2_an386"])
+def test_random_se_mul_on_boards(board, cfgs):
+    from mcuflow.device.harness import verify_on_board
+
+    assert verify_on_board(_se_model_or_skip(cfgs), board, n_inputs=2)["bit_exact"]
 
 
 @pytest.mark.parametrize("n", [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 257])
