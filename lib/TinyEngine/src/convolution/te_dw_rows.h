@@ -1155,6 +1155,102 @@ TE_NOINLINE static void te_dw_plane33_s2(const int16_t *pl, int32_t oy0, int32_t
     }
 }
 
+#if TE_DSP_NATIVE && defined(__thumb2__)
+/*
+ * The plane sums with each output row fully unrolled (pairs at immediate
+ * offsets, rows TE_DW_PL_PITCH int16 = 32 bytes apart): on 3- to 12-wide
+ * maps GCC's row loop spilled and reloaded its state at every row, which
+ * cost as much as the row's sums. Taps as in te_dw_sums33_dsp: w5 =
+ * {p0, p1, p2, t01, t2} with p[k] = (wk0, wk1), t01 = (w02, w12),
+ * t2 = (w22, -). Stride 1, pair J reads columns 2J..2J+3: x0 = (c0, c1) and
+ * x1 = (c2, c3) by LDRD, then (c1, c2) by LDR into x0; o0 takes c2 = lo(x1),
+ * o1 takes c3 = hi(x1). Stride 2, pair J reads columns 4J..4J+4: o0 takes
+ * (c0, c1) and lo(c2, c3), o1 takes (c2, c3) and lo(c4, c5). The row step
+ * and the odd-width correction come from memory, so that twelve registers
+ * are enough.
+ */
+#define TE_PL_ROW_S1(J, R, PK, TOP0, TOP1, TK, A0, A1)                                                                 \
+    "ldrd   %[x0], %[x1], [%[p], #(4*" #J "+" #R ")]\n\t"                                                              \
+    "smlad  %[o0], %[" PK "], %[x0], %[" A0 "]\n\t"                                                                    \
+    "ldr    %[x0], [%[p], #(4*" #J "+" #R "+2)]\n\t"                                                                   \
+    "smlad  %[o1], %[" PK "], %[x0], %[" A1 "]\n\t"                                                                    \
+    "smlab" TOP0 " %[o0], %[x1], %[" TK "], %[o0]\n\t"                                                                 \
+    "smlat" TOP1 " %[o1], %[x1], %[" TK "], %[o1]\n\t"
+#define TE_PL_PAIR_S1(J)                                                                                               \
+    TE_PL_ROW_S1(J, 0, "p0", "b", "b", "t01", "init", "init")                                                          \
+    TE_PL_ROW_S1(J, 32, "p1", "t", "t", "t01", "o0", "o1")                                                             \
+    TE_PL_ROW_S1(J, 64, "p2", "b", "b", "t2", "o0", "o1")                                                              \
+    "strd   %[o0], %[o1], [%[a]], #8\n\t"
+#define TE_PL_ROW_S2(J, R, PK, TOP, TK, A0, A1)                                                                        \
+    "ldrd   %[x0], %[x1], [%[p], #(8*" #J "+" #R ")]\n\t"                                                              \
+    "smlad  %[o0], %[" PK "], %[x0], %[" A0 "]\n\t"                                                                    \
+    "smlad  %[o1], %[" PK "], %[x1], %[" A1 "]\n\t"                                                                    \
+    "smlab" TOP " %[o0], %[x1], %[" TK "], %[o0]\n\t"                                                                  \
+    "ldr    %[x0], [%[p], #(8*" #J "+" #R "+8)]\n\t"                                                                   \
+    "smlab" TOP " %[o1], %[x0], %[" TK "], %[o1]\n\t"
+#define TE_PL_PAIR_S2(J)                                                                                               \
+    TE_PL_ROW_S2(J, 0, "p0", "b", "t01", "init", "init")                                                               \
+    TE_PL_ROW_S2(J, 32, "p1", "t", "t01", "o0", "o1")                                                                  \
+    TE_PL_ROW_S2(J, 64, "p2", "b", "t2", "o0", "o1")                                                                   \
+    "strd   %[o0], %[o1], [%[a]], #8\n\t"
+/* One asm loop over the rows; PAIRS expands to the row's unrolled pairs. */
+#define TE_PL_ROWS(PAIRS)                                                                                              \
+    __asm__ volatile("1:\n\t" PAIRS "ldr    %[x0], %[adj]\n\t"                                                         \
+                     "add    %[a], %[a], %[x0]\n\t"                                                                    \
+                     "ldr    %[x0], %[rstep]\n\t"                                                                      \
+                     "add    %[p], %[p], %[x0]\n\t"                                                                    \
+                     "ldr    %[x0], %[aend]\n\t"                                                                       \
+                     "cmp    %[a], %[x0]\n\t"                                                                          \
+                     "bne    1b"                                                                                       \
+                     : [p] "+r"(p), [a] "+r"(a), [x0] "=&r"(x0), [x1] "=&r"(x1), [o0] "=&r"(o0), [o1] "=&r"(o1)      \
+                     : [p0] "r"(w5[0]), [p1] "r"(w5[1]), [p2] "r"(w5[2]), [t01] "r"(w5[3]), [t2] "r"(w5[4]),        \
+                       [init] "r"(init), [adj] "m"(lim[0]), [rstep] "m"(lim[1]), [aend] "m"(lim[2])                  \
+                     : "cc", "memory")
+#define TE_PL_S1_1 TE_PL_PAIR_S1(0)
+#define TE_PL_S1_2 TE_PL_S1_1 TE_PL_PAIR_S1(1)
+#define TE_PL_S1_3 TE_PL_S1_2 TE_PL_PAIR_S1(2)
+#define TE_PL_S1_4 TE_PL_S1_3 TE_PL_PAIR_S1(3)
+#define TE_PL_S1_5 TE_PL_S1_4 TE_PL_PAIR_S1(4)
+#define TE_PL_S1_6 TE_PL_S1_5 TE_PL_PAIR_S1(5)
+#define TE_PL_S2_1 TE_PL_PAIR_S2(0)
+#define TE_PL_S2_2 TE_PL_S2_1 TE_PL_PAIR_S2(1)
+#define TE_PL_S2_3 TE_PL_S2_2 TE_PL_PAIR_S2(2)
+
+/* Sums of out rows [oy0, oy1) like te_dw_plane33_s1/_s2; 0 where no unrolled row fits (the C loops run). */
+TE_NOINLINE static int te_dw_plane33_rows_asm(const int16_t *pl, int32_t oy0, int32_t oy1, int32_t s_h, int32_t s_w,
+                                              int32_t out_w, const uint32_t *w5, int32_t init, int32_t *acc)
+{
+    const int32_t n_pairs = (out_w + 1) >> 1;
+    if (oy1 <= oy0 || (s_w == 1 ? n_pairs > 6 : n_pairs > 3)) {
+        return 0;
+    }
+    const int16_t *p = pl + (size_t)oy0 * (size_t)s_h * TE_DW_PL_PITCH;
+    int32_t *a = acc;
+    /* After a row: back over an odd row's extra output, on to the next input row, the end of the sums. */
+    const int32_t lim[3] = {(out_w & 1) ? -4 : 0, s_h * TE_DW_PL_PITCH * 2,
+                            (int32_t)(intptr_t)(acc + (size_t)(oy1 - oy0) * (size_t)out_w)};
+    uint32_t x0, x1;
+    int32_t o0, o1;
+    if (s_w == 1) {
+        switch (n_pairs) {
+        case 1: TE_PL_ROWS(TE_PL_S1_1); break;
+        case 2: TE_PL_ROWS(TE_PL_S1_2); break;
+        case 3: TE_PL_ROWS(TE_PL_S1_3); break;
+        case 4: TE_PL_ROWS(TE_PL_S1_4); break;
+        case 5: TE_PL_ROWS(TE_PL_S1_5); break;
+        default: TE_PL_ROWS(TE_PL_S1_6); break;
+        }
+    } else {
+        switch (n_pairs) {
+        case 1: TE_PL_ROWS(TE_PL_S2_1); break;
+        case 2: TE_PL_ROWS(TE_PL_S2_2); break;
+        default: TE_PL_ROWS(TE_PL_S2_3); break;
+        }
+    }
+    return 1;
+}
+#endif
+
 /*
  * Every channel of a layer te_dw_plane_ok takes, out[] = output channel 0
  * of pixel 0 (in place, out may be g->in: each channel's input is all in
@@ -1186,6 +1282,9 @@ void te_dw_plane_layer(const te_dw_rows *g, int32_t n, const int8_t *filter, con
             w6[2 * k] = te_dw_pack(w[3 * k], w[3 * k + 1]);
             w6[2 * k + 1] = te_dw_pack(w[3 * k + 2], 0);
         }
+#if TE_DSP_NATIVE && defined(__thumb2__)
+        const uint32_t w5[5] = {w6[0], w6[2], w6[4], te_dw_pack(w[2], w[5]), w6[5]};
+#endif
         for (int32_t b = 0; b < n; ++b) {
             const int8_t *src = g->in + (size_t)b * img + (size_t)c;
             for (int32_t y = TE_MAX(0, -g->p_h); y < y_end; ++y) {
@@ -1195,7 +1294,12 @@ void te_dw_plane_layer(const te_dw_rows *g, int32_t n, const int8_t *filter, con
             int8_t *o = out + (size_t)b * oimg + (size_t)c;
             for (int32_t oy = 0; oy < out_h; oy += rows_per) {
                 const int32_t oy1 = TE_MIN(out_h, oy + rows_per);
-                if (g->s_w == 1) {
+                int done = 0;
+#if TE_DSP_NATIVE && defined(__thumb2__)
+                done = te_dw_plane33_rows_asm(pl, oy, oy1, g->s_h, g->s_w, out_w, w5, (int32_t)rq.init, acc);
+#endif
+                if (done) {
+                } else if (g->s_w == 1) {
                     te_dw_plane33_s1(pl, oy, oy1, g->s_h, out_w, w6, (int32_t)rq.init, acc);
                 } else {
                     te_dw_plane33_s2(pl, oy, oy1, g->s_h, out_w, w6, (int32_t)rq.init, acc);
