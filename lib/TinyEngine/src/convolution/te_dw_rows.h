@@ -122,8 +122,12 @@ typedef struct {
 } te_dw_rows;
 
 /* Plane sizes of te_dw_plane_layer (small maps, see there). */
-#define TE_DW_PL_PITCH 16
-#define TE_DW_PL_ROWS 16
+#define TE_DW_PL_PITCH 24
+#define TE_DW_PL_ROWS 28
+/* The assembly's row offsets (bytes): one and two plane rows. */
+#define TE_DW_PL_R1 "48"
+#define TE_DW_PL_R2 "96"
+typedef char te_dw_pl_offsets_match_pitch[TE_DW_PL_PITCH * 2 == 48 ? 1 : -1];
 #define TE_DW_PL_ACC 64
 
 /* Columns a plane row needs: the pair loops compute an even number of outputs and read a pair past. */
@@ -1158,7 +1162,7 @@ TE_NOINLINE static void te_dw_plane33_s2(const int16_t *pl, int32_t oy0, int32_t
 #if TE_DSP_NATIVE && defined(__thumb2__)
 /*
  * The plane sums with each output row fully unrolled (pairs at immediate
- * offsets, rows TE_DW_PL_PITCH int16 = 32 bytes apart): on 3- to 12-wide
+ * offsets, rows TE_DW_PL_PITCH int16 = 48 bytes apart): on 3- to 12-wide
  * maps GCC's row loop spilled and reloaded its state at every row, which
  * cost as much as the row's sums. Taps as in te_dw_sums33_dsp: w5 =
  * {p0, p1, p2, t01, t2} with p[k] = (wk0, wk1), t01 = (w02, w12),
@@ -1170,28 +1174,28 @@ TE_NOINLINE static void te_dw_plane33_s2(const int16_t *pl, int32_t oy0, int32_t
  * are enough.
  */
 #define TE_PL_ROW_S1(J, R, PK, TOP0, TOP1, TK, A0, A1)                                                                 \
-    "ldrd   %[x0], %[x1], [%[p], #(4*" #J "+" #R ")]\n\t"                                                              \
+    "ldrd   %[x0], %[x1], [%[p], #(4*" #J "+" R ")]\n\t"                                                               \
     "smlad  %[o0], %[" PK "], %[x0], %[" A0 "]\n\t"                                                                    \
-    "ldr    %[x0], [%[p], #(4*" #J "+" #R "+2)]\n\t"                                                                   \
+    "ldr    %[x0], [%[p], #(4*" #J "+" R "+2)]\n\t"                                                                   \
     "smlad  %[o1], %[" PK "], %[x0], %[" A1 "]\n\t"                                                                    \
     "smlab" TOP0 " %[o0], %[x1], %[" TK "], %[o0]\n\t"                                                                 \
     "smlat" TOP1 " %[o1], %[x1], %[" TK "], %[o1]\n\t"
 #define TE_PL_PAIR_S1(J)                                                                                               \
-    TE_PL_ROW_S1(J, 0, "p0", "b", "b", "t01", "init", "init")                                                          \
-    TE_PL_ROW_S1(J, 32, "p1", "t", "t", "t01", "o0", "o1")                                                             \
-    TE_PL_ROW_S1(J, 64, "p2", "b", "b", "t2", "o0", "o1")                                                              \
+    TE_PL_ROW_S1(J, "0", "p0", "b", "b", "t01", "init", "init")                                                        \
+    TE_PL_ROW_S1(J, TE_DW_PL_R1, "p1", "t", "t", "t01", "o0", "o1")                                                    \
+    TE_PL_ROW_S1(J, TE_DW_PL_R2, "p2", "b", "b", "t2", "o0", "o1")                                                              \
     "strd   %[o0], %[o1], [%[a]], #8\n\t"
 #define TE_PL_ROW_S2(J, R, PK, TOP, TK, A0, A1)                                                                        \
-    "ldrd   %[x0], %[x1], [%[p], #(8*" #J "+" #R ")]\n\t"                                                              \
+    "ldrd   %[x0], %[x1], [%[p], #(8*" #J "+" R ")]\n\t"                                                              \
     "smlad  %[o0], %[" PK "], %[x0], %[" A0 "]\n\t"                                                                    \
     "smlad  %[o1], %[" PK "], %[x1], %[" A1 "]\n\t"                                                                    \
     "smlab" TOP " %[o0], %[x1], %[" TK "], %[o0]\n\t"                                                                  \
-    "ldr    %[x0], [%[p], #(8*" #J "+" #R "+8)]\n\t"                                                                   \
+    "ldr    %[x0], [%[p], #(8*" #J "+" R "+8)]\n\t"                                                                   \
     "smlab" TOP " %[o1], %[x0], %[" TK "], %[o1]\n\t"
 #define TE_PL_PAIR_S2(J)                                                                                               \
-    TE_PL_ROW_S2(J, 0, "p0", "b", "t01", "init", "init")                                                               \
-    TE_PL_ROW_S2(J, 32, "p1", "t", "t01", "o0", "o1")                                                                  \
-    TE_PL_ROW_S2(J, 64, "p2", "b", "t2", "o0", "o1")                                                                   \
+    TE_PL_ROW_S2(J, "0", "p0", "b", "t01", "init", "init")                                                             \
+    TE_PL_ROW_S2(J, TE_DW_PL_R1, "p1", "t", "t01", "o0", "o1")                                                         \
+    TE_PL_ROW_S2(J, TE_DW_PL_R2, "p2", "b", "t2", "o0", "o1")                                                                   \
     "strd   %[o0], %[o1], [%[a]], #8\n\t"
 /* One asm loop over the rows; PAIRS expands to the row's unrolled pairs. */
 #define TE_PL_ROWS(PAIRS)                                                                                              \
@@ -1215,13 +1219,15 @@ TE_NOINLINE static void te_dw_plane33_s2(const int16_t *pl, int32_t oy0, int32_t
 #define TE_PL_S2_1 TE_PL_PAIR_S2(0)
 #define TE_PL_S2_2 TE_PL_S2_1 TE_PL_PAIR_S2(1)
 #define TE_PL_S2_3 TE_PL_S2_2 TE_PL_PAIR_S2(2)
+#define TE_PL_S2_4 TE_PL_S2_3 TE_PL_PAIR_S2(3)
+#define TE_PL_S2_5 TE_PL_S2_4 TE_PL_PAIR_S2(4)
 
 /* Sums of out rows [oy0, oy1) like te_dw_plane33_s1/_s2; 0 where no unrolled row fits (the C loops run). */
 TE_NOINLINE static int te_dw_plane33_rows_asm(const int16_t *pl, int32_t oy0, int32_t oy1, int32_t s_h, int32_t s_w,
                                               int32_t out_w, const uint32_t *w5, int32_t init, int32_t *acc)
 {
     const int32_t n_pairs = (out_w + 1) >> 1;
-    if (oy1 <= oy0 || (s_w == 1 ? n_pairs > 6 : n_pairs > 3)) {
+    if (oy1 <= oy0 || (s_w == 1 ? n_pairs > 6 : n_pairs > 5)) {
         return 0;
     }
     const int16_t *p = pl + (size_t)oy0 * (size_t)s_h * TE_DW_PL_PITCH;
@@ -1244,7 +1250,9 @@ TE_NOINLINE static int te_dw_plane33_rows_asm(const int16_t *pl, int32_t oy0, in
         switch (n_pairs) {
         case 1: TE_PL_ROWS(TE_PL_S2_1); break;
         case 2: TE_PL_ROWS(TE_PL_S2_2); break;
-        default: TE_PL_ROWS(TE_PL_S2_3); break;
+        case 3: TE_PL_ROWS(TE_PL_S2_3); break;
+        case 4: TE_PL_ROWS(TE_PL_S2_4); break;
+        default: TE_PL_ROWS(TE_PL_S2_5); break;
         }
     }
     return 1;
