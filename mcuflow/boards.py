@@ -107,6 +107,24 @@ BOARDS: dict[str, Board] = {
             icount_shift=6,
             stands_for="disco_f746ng",
         ),
+        # A measuring board, not a budget: the M7 of mps2_an500 with all of QEMU's SSRAM
+        # (ssram23, 4 MB at 0x20000000; ssram1, 4 MB at 0x0, as flash), so that models above an
+        # MCU's budget (MobileNetV2-size) get per-layer instruction counts on the M7. It stands
+        # for no real board: a model that fits here may fit no chip.
+        Board(
+            "mps2_an500_ssram",
+            "QEMU MPS2 AN500 (Cortex-M7) with all of its 4 MB SSRAM: kernel measurements for models above an MCU's budget",
+            **_M7,
+            sram_bytes=4 * MiB,
+            flash_bytes=4 * MiB,
+            clock_hz=216_000_000,
+            console="cmsdk_uart@0x40004000",
+            counter="systick",
+            flash_origin=0x00000000,
+            qemu_machine="mps2-an500",
+            qemu_counter_hz=25_000_000,
+            icount_shift=6,
+        ),
         Board(
             "mps3_an547",
             "QEMU MPS3 AN547 (Cortex-M55, MVE) with its 512 KB ITCM / 512 KB DTCM",

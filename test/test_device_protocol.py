@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -87,3 +90,47 @@ def test_board_budgets_and_fit_message():
     with pytest.raises(DoesNotFitError, match=r"arena needs 200000 B .* B over"):
         check_fit(b, 200_000, 1000)
     check_fit(b, 1000, 1000)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _ld_regions(board: str) -> dict[str, tuple[int, int]]:
+    text = (ROOT / "firmware" / "boards" / board / "link.ld").read_text()
+    return {m[0]: (int(m[1], 16), int(m[2]) * 1024)
+            for m in re.findall(r"^\s*(\w+) \(\w+\) : ORIGIN = (0x[0-9A-Fa-f]+), LENGTH = (\d+)K", text, re.M)}
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_board_wired_alike_everywhere(name):
+    """Each registry board has its firmware folder, link.ld with the registry's sizes, a board JSON
+    with the same maxima and a platformio.ini env building that folder with that link.ld."""
+    b = get_board(name)
+    assert f'"{name}"' in (ROOT / "firmware" / "boards" / name / "board.c").read_text()  # the name BOOT reports
+    regions = _ld_regions(name)
+    if "FLASH" in regions:  # pico runs from SRAM: one region
+        assert regions["FLASH"] == (b.flash_origin, b.flash_bytes)
+    ram = regions.get("RAM") or regions["SRAM"]
+    assert ram == (b.ram_origin, b.sram_bytes)
+    upload = json.loads((ROOT / "platforms" / "mcuflow-arm" / "boards" / f"{name}.json").read_text())["upload"]
+    assert (upload["maximum_ram_size"], upload["maximum_size"]) == (b.sram_bytes, b.flash_bytes)
+    ini = (ROOT / "platformio.ini").read_text()
+    env = re.search(rf"^\[env:{name}\]\n(.*?)(?=^\[|\Z)", ini, re.M | re.S).group(1)
+    assert f"board = {name}\n" in env and f"+<boards/{name}/>" in env
+    assert f"firmware/boards/{name}/link.ld" in env
+    if b.emulated:
+        assert f"--board {name} " in env and f"    {b.qemu_machine}\n" in env
+
+
+def test_measuring_m7_board_is_mps2_an500_with_all_ssram():
+    """mps2_an500_ssram: mps2_an500's core, flags, counter, console and icount, QEMU's 4 MB + 4 MB,
+    standing for no real board (its budget is QEMU's, not a chip's)."""
+    a, s = get_board("mps2_an500"), get_board("mps2_an500_ssram")
+    same = ("core", "fpu", "float_abi", "dsp", "clock_hz", "console", "counter", "ram_origin", "flash_origin",
+            "stack_bytes", "firmware_ram_bytes", "firmware_flash_bytes", "qemu_machine", "qemu_counter_hz",
+            "icount_shift", "extra_cflags")
+    assert {f: getattr(s, f) for f in same} == {f: getattr(a, f) for f in same}
+    assert (s.sram_bytes, s.flash_bytes, s.stands_for) == (4 * 1024 * 1024, 4 * 1024 * 1024, None)
+    check_fit(s, 372_448, 600_000)  # mobilenetv2_176 layer by layer
+    with pytest.raises(DoesNotFitError):
+        check_fit(a, 372_448, 600_000)
