@@ -20,6 +20,8 @@ import numpy as np
 import pytest
 from test_dsp import _min_distance, _pw_lib
 
+from mcuflow.quant import multiply_by_quantized_multiplier
+
 CASES = [
     # n_pix, in_c, out_c
     (64, 8, 32),
@@ -72,6 +74,65 @@ def test_pointwise_overlap_layouts(dsp, n_pix, in_c, out_c, shifts):
         run(buf, base, base - d)
         got = buf[base - d: base - d + n_pix * out_c]
         assert got.tobytes() == want.tobytes(), (extra, d)
+
+
+# Layers of as many outputs as inputs: the code generator hands them whatever scratch the plan has free at
+# their step (lower_conv.conv_spare), from the two-pixel copies up to the widened pair plus 64 copied pixels.
+SAME_C = [(64, 8), (37, 8), (41, 16), (30, 32), (9, 64), (20, 12), (16, 24)]
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+@pytest.mark.parametrize("dsp", [False, True])
+@pytest.mark.parametrize("n_pix,c", SAME_C)
+@pytest.mark.parametrize("act", ["full", "relu6"])
+def test_pointwise_same_channels_with_spare_scratch(dsp, n_pix, c, act):
+    lib = _pw_lib(dsp)
+    rng = np.random.default_rng(n_pix * 100 + c)
+    x = rng.integers(-128, 128, n_pix * c).astype(np.int8)
+    w = rng.integers(-127, 128, c * c).astype(np.int8)
+    bias = rng.integers(-20000, 20000, c).astype(np.int32)
+    mult = rng.integers(1 << 30, (1 << 31) - 1, c).astype(np.int32)
+    shift = rng.integers(-11, -5, c).astype(np.int32)
+    lo, hi = (-128, 127) if act == "full" else (-128, -128 + 48)
+
+    def ptr(a, t=ctypes.c_int8):
+        return a.ctypes.data_as(ctypes.POINTER(t))
+
+    def run(buf, in_at, out_at, scratch, at, size):
+        st = lib.pw_act(ptr(buf), in_at, out_at, n_pix, c, c, ptr(w), ptr(bias, ctypes.c_int32),
+                        ptr(mult, ctypes.c_int32), ptr(shift, ctypes.c_int32), 7, -3, lo, hi,
+                        ptr(scratch[at:]), size)
+        assert st == 0
+
+    least = lib.pw_scratch(n_pix, c, c)
+    base = 4 * c + 68
+    sep = np.zeros(n_pix * 2 * c, np.int8)
+    sep[: n_pix * c] = x
+    run(sep, 0, n_pix * c, np.zeros(least, np.int8), 0, least)
+    want = sep[n_pix * c:].copy()
+    # The bytes every build and scratch size must give: the reference's.
+    acc = (x.reshape(n_pix, c).astype(np.int64) + 7) @ w.reshape(c, c).T.astype(np.int64) + bias
+    ref = multiply_by_quantized_multiplier(acc, mult.astype(np.int64), shift)
+    ref = np.clip(ref - 3, lo, hi).astype(np.int8).reshape(-1)
+    assert want.tobytes() == ref.tobytes()
+    # Scratch sizes: the copies only, the widened pair with 2 / 8 / an odd count / 64 copied pixels, and a pointer
+    # off word alignment (the kernel aligns it and the room shrinks).
+    for size in (least, base + 2 * c, base + 8 * c, base + 7 * c + 3, base + 64 * c):
+        for at in (0, 1, 3):
+            scratch = np.zeros(size + 4, np.int8)
+            # Apart, fully in place, and at the planner's distance (two pixels).
+            for d in (None, 0, 2 * c, 2 * c + 4):
+                if d is None:
+                    buf = np.zeros(n_pix * 2 * c, np.int8)
+                    buf[: n_pix * c] = x
+                    run(buf, 0, n_pix * c, scratch, at, size)
+                    got = buf[n_pix * c:]
+                else:
+                    buf = np.zeros(d + n_pix * c + 16, np.int8)
+                    buf[d: d + n_pix * c] = x
+                    run(buf, d, 0, scratch, at, size)
+                    got = buf[: n_pix * c]
+                assert got.tobytes() == want.tobytes(), (size, at, d)
 
 
 # --- whole layers against TF Lite Micro and the reference, DSP path emulated and portable -------------------------

@@ -10,6 +10,7 @@ overlap promise (TE_POINTWISE_PIXELS_IN_FLIGHT) both paths keep.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -70,6 +71,17 @@ int pw(int8_t *buf, int32_t in_at, int32_t out_at, int32_t n_pix, int32_t in_c, 
     te_context ctx = {scratch, scratch_size};
     return (int)te_conv2d_s8(ctx, &p, &q, &id, buf + in_at, &fd, w, bias, &od, buf + out_at);
 }
+/* pw with a clamp other than int8's whole range. */
+int pw_act(int8_t *buf, int32_t in_at, int32_t out_at, int32_t n_pix, int32_t in_c, int32_t out_c,
+           const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t in_off,
+           int32_t out_off, int32_t act_min, int32_t act_max, int8_t *scratch, int32_t scratch_size)
+{
+    te_conv_params p = {in_off, out_off, {1, 1}, {0, 0}, {1, 1}, {act_min, act_max}};
+    te_per_channel_quant q = {mult, shift};
+    te_dims id = {1, 1, n_pix, in_c}, fd = {out_c, 1, 1, in_c}, od = {1, 1, n_pix, out_c};
+    te_context ctx = {scratch, scratch_size};
+    return (int)te_conv2d_s8(ctx, &p, &q, &id, buf + in_at, &fd, w, bias, &od, buf + out_at);
+}
 int pw_scratch(int32_t n_pix, int32_t in_c, int32_t out_c)
 {
     te_dims id = {1, 1, n_pix, in_c}, fd = {out_c, 1, 1, in_c}, od = {1, 1, n_pix, out_c};
@@ -83,7 +95,8 @@ def _pw_lib(dsp: bool) -> ctypes.CDLL:
     flags = WARN + ["-O1", "-g", "-fPIC"] + (["-DTE_EMULATE_DSP"] if dsp else [])
     lib = tinyengine_archive(flags)
     root = Path(__file__).resolve().parents[1] / "lib" / "TinyEngine"
-    out = cache_dir() / f"pw_overlap_{'dsp' if dsp else 'portable'}_{lib.stem}.so"
+    tag = hashlib.sha256(HARNESS.encode()).hexdigest()[:8]
+    out = cache_dir() / f"pw_overlap_{'dsp' if dsp else 'portable'}_{lib.stem}_{tag}.so"
     if not out.exists():
         src = cache_dir() / f"pw_overlap_{lib.stem}.c"
         src.write_text(HARNESS)

@@ -451,3 +451,54 @@ def test_stride2_stem_overlaps_its_input():
 
     g, _, _ = _conv_graph(1, 128, 128, 3, 8, (3, 3), 2, 1, "SAME")
     assert overlap_distance(g, g.ops[0]) == 144
+
+
+# -- spare scratch: free bytes at a step go to the op's faster path -----------------------------------------------
+
+
+@pytest.mark.parametrize("model,ops", [("mcunet_det", {3}), ("mobilenetv1_025_vww", {6, 10, 14, 26})])
+def test_spare_scratch_takes_only_free_bytes(model, ops):
+    """Pointwise layers of as many outputs as inputs get the DSP fast path's scratch where their step has it
+    free, in one piece that no live buffer touches; the arena and every other buffer stay where they were."""
+    from mcuflow.codegen.lowering import spare_scratch
+    from mcuflow.factory import build
+    from mcuflow.passes import optimize
+    from mcuflow.planner.plan import check_placement, free_spans, grow_scratch
+
+    g = optimize(build(model))
+    plan = plan_memory(g, _scratch(g), "mcuflow")
+    wants = {op.index: spare_scratch(g, op, op.index in plan.overlaps) for op in g.ops}
+    wants = {i: w for i, w in wants.items() if w is not None}
+    assert ops <= set(wants)
+    grown = grow_scratch(plan, wants)
+    assert grown.arena_bytes == plan.arena_bytes and grown.lower_bound <= grown.arena_bytes
+    check_placement(list(grown.buffers.values()), grown.offsets)
+    for key, off in plan.offsets.items():
+        if not key.startswith("s") or int(key[1:]) not in wants:
+            assert grown.offsets[key] == off and grown.buffers[key].size == plan.buffers[key].size
+    for i in ops:
+        least, most = wants[i]
+        assert least <= grown.scratch_bytes(i) <= align(most)
+        step = plan.order.index(i)
+        at = grown.scratch_offset(i)
+        assert any(lo <= at and at + grown.scratch_bytes(i) <= hi
+                   for lo, hi in free_spans(plan, step, skip=f"s{i}"))
+        assert plan.scratch_bytes(i) < least  # the plan alone: the copies only
+
+
+def test_spare_scratch_is_not_taken_where_the_step_is_full():
+    """dscnn_kws's 64-channel layers sit at steps with a few hundred bytes free: they keep the copies."""
+    from mcuflow.codegen.lowering import spare_scratch
+    from mcuflow.factory import build
+    from mcuflow.passes import optimize
+    from mcuflow.planner.plan import grow_scratch
+
+    g = optimize(build("dscnn_kws"))
+    plan = plan_memory(g, _scratch(g), "mcuflow")
+    wants = {op.index: spare_scratch(g, op, op.index in plan.overlaps) for op in g.ops}
+    wants = {i: w for i, w in wants.items() if w is not None}
+    assert wants
+    grown = grow_scratch(plan, wants)
+    assert grown.arena_bytes == plan.arena_bytes
+    for i in wants:
+        assert grown.scratch_bytes(i) == plan.scratch_bytes(i)

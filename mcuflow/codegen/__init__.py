@@ -23,7 +23,8 @@ from ..analysis import op_macs, summarize
 from ..errors import McuflowError, ModelError, UnsupportedError
 from ..graph import Graph
 from ..planner import DEFAULT_STRATEGY, MemoryPlan, plan_memory
-from .lowering import ConstArray, LoweringContext, c_initializer, ctype, lowering_for, scratch_bytes
+from ..planner.plan import grow_scratch
+from .lowering import ConstArray, LoweringContext, c_initializer, ctype, lowering_for, scratch_bytes, spare_scratch
 
 TEMPLATES = Path(__file__).parent / "templates"
 GUARD_BYTES = 16
@@ -119,6 +120,13 @@ def render(graph: Graph, model_bytes: bytes, name: str = "model", plan: MemoryPl
             raise ModelError(f"operator {op.index} ({op.type}): inconsistent model ({type(e).__name__}: {e})") from None
     if plan is None:
         plan = plan_memory(graph, scratch, strategy or DEFAULT_STRATEGY)
+    wants = {}
+    for op in graph.ops:
+        want = spare_scratch(graph, op, op.index in plan.overlaps)
+        if want is not None:
+            wants[op.index] = want
+    if wants:
+        plan = grow_scratch(plan, wants)
 
     weights: dict[int, ConstArray] = {}
 

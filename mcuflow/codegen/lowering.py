@@ -9,7 +9,10 @@ change placement without touching a lowering.
 
 A family may also register ``scratch=fn(graph, op) -> bytes`` so the planner
 reserves that many scratch bytes for the op (``ctx.scratch()`` returns the
-pointer at render time).
+pointer at render time), and ``spare=fn(graph, op, overlapped) -> (least, most)``
+for a faster path that wants more: the op gets up to ``most`` bytes where the
+finished plan has at least ``least`` free in one piece at its step
+(:func:`mcuflow.planner.plan.grow_scratch`), so the arena never grows for it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ..graph import Graph, Op
 
 LowerFn = Callable[[Graph, Op, "LoweringContext"], None]
 ScratchFn = Callable[[Graph, Op], int]
+SpareFn = Callable[[Graph, Op, bool], "tuple[int, int] | None"]
 
 
 @dataclass
@@ -32,17 +36,19 @@ class Lowering:
     scratch: ScratchFn | None = None
     #: Output may share memory with input 0 (the planner may place it there).
     inplace: bool = False
+    #: (least, most) scratch bytes of a faster path, taken only where the plan has them free.
+    spare: SpareFn | None = None
 
 
 LOWERINGS: dict[str, Lowering] = {}
 
 
-def lower(*op_types: str, scratch: ScratchFn | None = None, inplace: bool = False):
+def lower(*op_types: str, scratch: ScratchFn | None = None, inplace: bool = False, spare: SpareFn | None = None):
     """Register a lowering for one or more TFLite operator names."""
 
     def register(fn: LowerFn) -> LowerFn:
         for t in op_types:
-            LOWERINGS[t] = Lowering(fn, scratch, inplace)
+            LOWERINGS[t] = Lowering(fn, scratch, inplace, spare)
         return fn
 
     return register
@@ -66,6 +72,12 @@ def lowering_for(op: Op) -> Lowering:
 def scratch_bytes(graph: Graph, op: Op) -> int:
     low = lowering_for(op)
     return int(low.scratch(graph, op)) if low.scratch else 0
+
+
+def spare_scratch(graph: Graph, op: Op, overlapped: bool) -> tuple[int, int] | None:
+    """(least, most) scratch bytes of the op's faster path, or None (see ``spare`` in :func:`lower`)."""
+    low = lowering_for(op)
+    return low.spare(graph, op, overlapped) if low.spare else None
 
 
 _CTYPES = {

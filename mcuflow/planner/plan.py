@@ -19,7 +19,7 @@ Vocabulary:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ..graph import Graph
@@ -311,6 +311,58 @@ def check_placement(bufs: list[Buffer], offsets: dict[str, int]) -> None:
                             raise AssertionError(f"buffers {a.key} and {b.key} overlap in time and space")
         if offsets[a.key] % ALIGN or offsets[a.key] < 0:
             raise AssertionError(f"buffer {a.key} at unaligned offset {offsets[a.key]}")
+
+
+def free_spans(plan: MemoryPlan, step: int, skip: str | None = None) -> list[tuple[int, int]]:
+    """``[lo, hi)`` byte ranges of the arena that no buffer but ``skip`` occupies at ``step``."""
+    used = []
+    for key, b in plan.buffers.items():
+        if key == skip or not b.first <= step <= b.last:
+            continue
+        off = plan.offsets[key]
+        used += [(off + p.rel, off + p.rel + p.size) for p in b.parts if p.first <= step <= p.last]
+    spans, x = [], 0
+    for lo, hi in sorted(used):
+        if lo > x:
+            spans.append((x, lo))
+        x = max(x, hi)
+    if x < plan.arena_bytes:
+        spans.append((x, plan.arena_bytes))
+    return spans
+
+
+def grow_scratch(plan: MemoryPlan, wants: dict[int, tuple[int, int]]) -> MemoryPlan:
+    """A copy of ``plan`` whose op ``i`` has between ``wants[i] = (least, most)`` bytes of scratch where
+    the arena has that much free in one piece at its step (the largest such piece, up to ``most``), and
+    its planned scratch elsewhere.
+
+    For kernels that run faster with more scratch than they need (:func:`mcuflow.codegen.lowering.lower`'s
+    ``spare``): asking the placement search for it would raise the arena wherever the op sits at the
+    busiest step, but most steps are far below it, and a scratch buffer lives only for its own step, so
+    whatever is free there is the op's to take without moving anything else or growing the arena.
+    """
+    out = replace(plan, offsets=dict(plan.offsets), buffers=dict(plan.buffers),
+                  step_live_bytes=list(plan.step_live_bytes))
+    pos = {op_index: s for s, op_index in enumerate(plan.order)}
+    for op_index, (least, most) in sorted(wants.items()):
+        key = f"s{op_index}"
+        have = out.scratch_bytes(op_index)
+        if op_index not in pos or most <= have or least > most:
+            continue
+        best = None
+        for lo, hi in free_spans(out, pos[op_index], skip=key):
+            lo = align(lo)
+            size = min(hi - lo, align(most)) // ALIGN * ALIGN
+            if size >= max(least, have + 1) and (best is None or size > best[1]):
+                best = (lo, size)
+        if best is None:
+            continue
+        out.offsets[key] = best[0]
+        out.buffers[key] = Buffer(key, best[1], pos[op_index], pos[op_index], op=op_index)
+        if op_index < len(out.step_live_bytes):
+            out.step_live_bytes[op_index] += best[1] - have
+    check_placement(list(out.buffers.values()), out.offsets)
+    return out
 
 
 # -- strategies -------------------------------------------------------------------

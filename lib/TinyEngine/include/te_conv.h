@@ -107,7 +107,11 @@ typedef struct {
  *         to 4 (two im2col rows, or two pixels' copies). The portable build needs 2 * K for 1x1
  *         filters (the overlap copies) and 0 otherwise. Less scratch is not an error except for an
  *         overlapping pointwise layer without room for two input pixels: the DSP build then falls
- *         back to slower loops.
+ *         back to slower loops. More is used where it helps: a pointwise layer with C_out == C_f (sized
+ *         2 * K here, so an in-place layer at the memory peak costs no more than its copies) takes the
+ *         fast path with 4 * K4 + 68 + 2 * K, and an overlapping one then copies as many input pixels
+ *         as the rest holds at a time (mcuflow's code generator hands it what the arena has free at
+ *         that step).
  */
 int32_t te_conv2d_s8_get_buffer_size(const te_dims *input_dims, const te_dims *filter_dims,
                                      const te_dims *output_dims);

@@ -25,7 +25,8 @@ int32_t te_conv2d_s8_get_buffer_size(const te_dims *input_dims, const te_dims *f
     if (TE_DSP && filter_dims->h == 1 && filter_dims->w == 1 && filter_dims->n != filter_dims->c) {
         /* te_pw_block_rqd: a channel pair's filter rows widened to int16, their constants and the copies of
          * two input pixels. (A layer of as many outputs as inputs may run in place, where the arena would
-         * grow by that: it keeps the two copies.) */
+         * grow by that: it keeps the two copies, and te_pointwise_s8 takes the fast path anyway when the
+         * caller passes more, as mcuflow does where its plan has the bytes free at the layer's step.) */
         bytes = 4 * ((k_len + 3) & ~3) + 68 + 2 * k_len;
     } else if (TE_DSP && (filter_dims->h != 1 || filter_dims->w != 1) && k_len >= 4 && k_len <= 128) {
         /* te_conv2d_rqd: a widened filter pair, its constants and the im2col rows of 4..64 pixels, all within
