@@ -836,7 +836,7 @@ def test_random_se_mul_on_boards(board, cfgs):
     assert verify_on_board(_se_model_or_skip(cfgs), board, n_inputs=2)["bit_exact"]
 
 
-@pytest.mark.parametrize("n", [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 257])
+@pytest.mark.parametrize("n", [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 257])
 def test_c_lut_kernel_tails(lib, n):
     table = ew.hard_swish_lut(0.05, -3, 0.03, 7)
     x = np.random.default_rng(n).integers(-128, 128, n).astype(np.int8)
