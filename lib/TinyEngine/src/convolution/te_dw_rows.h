@@ -717,6 +717,30 @@ TE_NOINLINE static void te_dw_sums_rows3_dsp(int16_t *const *rows, int32_t k_h, 
     }
 }
 
+/*
+ * One row of at most TE_DW_CHUNK outputs of a three-word filter (K_w 4 to
+ * 6), the fast requantization without a clamp, in one call: what
+ * te_dw_row33_full does for 3x3.
+ */
+TE_NOINLINE static void te_dw_rowk3_full(int16_t *const *rows, int32_t k_h, int32_t stride, int32_t n,
+                                         const uint32_t *w, const te_dw_rq *rq, int8_t *out, size_t step)
+{
+    int32_t acc[TE_DW_CHUNK];
+    const int32_t n_pairs = (n + 1) >> 1, init = (int32_t)rq->init;
+    if (stride == 1) {
+        te_dw_row3_pass(rows[0], w, 1, n_pairs, init, acc, 1);
+        for (int32_t ky = 1; ky < k_h; ++ky) {
+            te_dw_row3_pass(rows[ky], w + ky * 8, 1, n_pairs, init, acc, 0);
+        }
+    } else {
+        te_dw_row3_pass(rows[0], w, 2, n_pairs, init, acc, 1);
+        for (int32_t ky = 1; ky < k_h; ++ky) {
+            te_dw_row3_pass(rows[ky], w + ky * 8, 2, n_pairs, init, acc, 0);
+        }
+    }
+    te_dw_requant_full_body(acc, n, rq, out, step);
+}
+
 /* w[ky * 8 + 2q] = e[q], w[ky * 8 + 2q + 1] = o[q] of filter row ky. */
 TE_NOINLINE static void te_dw_sums_pairs_dsp(int16_t *const *rows, int32_t k_h, int32_t nq, int32_t stride,
                                              int32_t n_pairs, const uint32_t *w, int32_t init, int32_t *acc)
@@ -902,7 +926,11 @@ TE_NOINLINE static void te_dw_rowsk_channel(const te_dw_rows *g, const int8_t *f
     int32_t next_y = oy * s_h - p_h, slot = (next_y + p_h) % k_h;
     size_t o_at = (size_t)row0 * out_row;
     int32_t acc[TE_DW_CHUNK];
-    int16_t *rows[TE_DW_KMAX];
+    /* Slot i's row twice over: the filter's rows from any slot are a window, set up once per channel. */
+    int16_t *slots[2 * TE_DW_KMAX];
+    for (int32_t k = 0; k < 2 * k_h; ++k) {
+        slots[k] = ring + (size_t)(k < k_h ? k : k - k_h) * (size_t)rw;
+    }
     for (int32_t r = row0; r < row1; ++r) {
         const int32_t y0 = oy * s_h - p_h;
         if (next_y < y0) {
@@ -921,8 +949,18 @@ TE_NOINLINE static void te_dw_rowsk_channel(const te_dw_rows *g, const int8_t *f
             slot = slot + 1 == k_h ? 0 : slot + 1;
         }
         /* Now slot is that of filter row 0. */
-        for (int32_t k = 0, sl = slot; k < k_h; ++k, sl = sl + 1 == k_h ? 0 : sl + 1) {
-            rows[k] = ring + (size_t)sl * (size_t)rw;
+        int16_t *const *rows = slots + slot;
+        if (out_w <= TE_DW_CHUNK && rq.mode == 0 && nq == 3) {
+            te_dw_rowk3_full(rows, k_h, s_w, out_w, wpair, &rq, out + o_at, (size_t)ch);
+            o_at += out_row;
+            if (++oy == out_h) {
+                oy = 0;
+                ++b;
+                img += (size_t)in_h * in_row;
+                next_y = -p_h;
+                slot = 0;
+            }
+            continue;
         }
         size_t at = o_at;
         for (int32_t o0 = 0; o0 < out_w; o0 += TE_DW_CHUNK) {
