@@ -10,17 +10,27 @@
  * The rows hold the raw input x (the padding holds -input_offset), and the
  * input offset enters once per channel through the accumulator's start
  * value: sum (x + o) * w = sum x * w + o * sum w, with padding reading
- * x + o = 0. Kernels: te_depthwise_conv2d_inplace_s8 (ring in its scratch,
- * output written straight over the input) and te_depthwise_conv2d_s8 (ring
- * in the output's last rows, which are written last).
+ * x + o = 0 (with the bias, doubled for the fast requantization, in the
+ * same start value). Kernels: te_depthwise_conv2d_inplace_s8 (ring in its
+ * scratch, output written straight over the input) and
+ * te_depthwise_conv2d_s8 (ring in the output's last rows, which are written
+ * last). On the DSP path a ring of at most TE_DW_STACK_RING bytes lives on
+ * the stack instead: no rows left to slower loops, and in place no ring
+ * bounded by the one-channel scratch promise.
  *
  * On the DSP path the row loops (te_dw_rows33_channel, te_dw_rowsk_channel)
  * pay as little as possible per row, as rows of 12 to 48 outputs made the
  * set-up cost as much as the sums: padding columns written once per channel,
- * one filter row at a time over the whole row for the separate-row ring, all
- * requantization constants behind one pointer. Maps of 16 to ~200 outputs a
- * channel (3x3) take te_dw_plane_layer instead: the channel's whole padded
- * input on the stack, no ring at all.
+ * one filter row at a time over the whole row for the separate-row ring, a
+ * row's sums and requantization in one call. Maps of 16 to ~600 outputs a
+ * channel (3x3, rows up to 24 columns) take te_dw_plane_layer instead: the
+ * channel's whole padded input on the stack, no ring at all.
+ *
+ * Where GCC's allocation spilled in the hot loops (Thumb-2 builds), they are
+ * inline assembly with a C twin that the host runs (TE_EMULATE_DSP): the 3x3
+ * ring sums, the plane's unrolled rows, the four-output requantization.
+ * test_dw_asm_boards.py runs every assembly specialisation on an emulated
+ * board.
  */
 #ifndef TE_DW_ROWS_H
 #define TE_DW_ROWS_H
