@@ -41,6 +41,8 @@ DW_SHAPES = [
     _dw(25, 5, 4, seed=23),
     _dw(13, 7, 4, s=(2, 1), seed=8),
     _dw(8, 20, 4, seed=24),
+    _dw(3, 3, 8, seed=28),
+    _dw(2, 2, 4, act="RELU6", seed=29),
     # the plane, stride 2: 1..5 pairs
     _dw(12, 12, 8, s=(2, 2), seed=9),
     _dw(9, 9, 4, s=(2, 2), padding="VALID", seed=10),
