@@ -22,9 +22,9 @@
  * pay as little as possible per row, as rows of 12 to 48 outputs made the
  * set-up cost as much as the sums: padding columns written once per channel,
  * one filter row at a time over the whole row for the separate-row ring, a
- * row's sums and requantization in one call. Maps of 16 to ~600 outputs a
- * channel (3x3, rows up to 24 columns) take te_dw_plane_layer instead: the
- * channel's whole padded input on the stack, no ring at all.
+ * row's sums and requantization in one call. Maps of up to 12 outputs a
+ * row and 13 (stride 2) to 26 rows (3x3) take te_dw_plane_layer instead:
+ * the channel's whole padded input on the stack, no ring at all.
  *
  * Where GCC's allocation spilled in the hot loops (Thumb-2 builds), they are
  * inline assembly with a C twin that the host runs (TE_EMULATE_DSP): the 3x3
@@ -132,12 +132,12 @@ typedef struct {
 } te_dw_rows;
 
 /* Plane sizes of te_dw_plane_layer (small maps, see there). */
-#define TE_DW_PL_PITCH 24
+#define TE_DW_PL_PITCH 26
 #define TE_DW_PL_ROWS 28
 /* The assembly's row offsets (bytes): one and two plane rows. */
-#define TE_DW_PL_R1 "48"
-#define TE_DW_PL_R2 "96"
-typedef char te_dw_pl_offsets_match_pitch[TE_DW_PL_PITCH * 2 == 48 ? 1 : -1];
+#define TE_DW_PL_R1 "52"
+#define TE_DW_PL_R2 "104"
+typedef char te_dw_pl_offsets_match_pitch[TE_DW_PL_PITCH * 2 == 52 ? 1 : -1];
 #define TE_DW_PL_ACC 64
 
 /* Columns a plane row needs: the pair loops compute an even number of outputs and read a pair past. */
@@ -157,8 +157,9 @@ static inline int te_dw_plane_ok(int32_t k_h, int32_t k_w, te_tile stride, te_ti
      * M7), at stride 2 (four times the gather per output) it loses below 16.
      */
     const int64_t min_out = stride.w == 1 && stride.h == 1 ? 4 : 16;
+    /* Up to 12 outputs a row: the unrolled assembly rows (wider rows run faster on the ring). */
     return k_h == 3 && k_w == 3 && dil.h == 1 && dil.w == 1 && (stride.w == 1 || stride.w == 2) && stride.h >= 1 &&
-           stride.h <= 2 && out_w <= TE_DW_PL_ACC && (int64_t)out_h * out_w >= min_out &&
+           stride.h <= 2 && out_w <= 12 && (int64_t)out_h * out_w >= min_out &&
            (int64_t)(out_h - 1) * stride.h + 3 <= TE_DW_PL_ROWS && te_dw_plane_cols(out_w, stride.w) <= TE_DW_PL_PITCH;
 }
 
@@ -1216,7 +1217,7 @@ TE_NOINLINE static void te_dw_plane33_s2(const int16_t *pl, int32_t oy0, int32_t
 #if TE_DSP_NATIVE && defined(__thumb2__)
 /*
  * The plane sums with each output row fully unrolled (pairs at immediate
- * offsets, rows TE_DW_PL_PITCH int16 = 48 bytes apart): on 3- to 12-wide
+ * offsets, rows TE_DW_PL_PITCH int16 = 52 bytes apart): on 3- to 12-wide
  * maps GCC's row loop spilled and reloaded its state at every row, which
  * cost as much as the row's sums. Taps as in te_dw_sums33_dsp: w5 =
  * {p0, p1, p2, t01, t2} with p[k] = (wk0, wk1), t01 = (w02, w12),
@@ -1275,13 +1276,14 @@ TE_NOINLINE static void te_dw_plane33_s2(const int16_t *pl, int32_t oy0, int32_t
 #define TE_PL_S2_3 TE_PL_S2_2 TE_PL_PAIR_S2(2)
 #define TE_PL_S2_4 TE_PL_S2_3 TE_PL_PAIR_S2(3)
 #define TE_PL_S2_5 TE_PL_S2_4 TE_PL_PAIR_S2(4)
+#define TE_PL_S2_6 TE_PL_S2_5 TE_PL_PAIR_S2(5)
 
 /* Sums of out rows [oy0, oy1) like te_dw_plane33_s1/_s2; 0 where no unrolled row fits (the C loops run). */
 TE_NOINLINE static int te_dw_plane33_rows_asm(const int16_t *pl, int32_t oy0, int32_t oy1, int32_t s_h, int32_t s_w,
                                               int32_t out_w, const uint32_t *w5, int32_t init, int32_t *acc)
 {
     const int32_t n_pairs = (out_w + 1) >> 1;
-    if (oy1 <= oy0 || (s_w == 1 ? n_pairs > 6 : n_pairs > 5)) {
+    if (oy1 <= oy0 || n_pairs > 6) {
         return 0;
     }
     const int16_t *p = pl + (size_t)oy0 * (size_t)s_h * TE_DW_PL_PITCH;
@@ -1306,7 +1308,8 @@ TE_NOINLINE static int te_dw_plane33_rows_asm(const int16_t *pl, int32_t oy0, in
         case 2: TE_PL_ROWS(TE_PL_S2_2); break;
         case 3: TE_PL_ROWS(TE_PL_S2_3); break;
         case 4: TE_PL_ROWS(TE_PL_S2_4); break;
-        default: TE_PL_ROWS(TE_PL_S2_5); break;
+        case 5: TE_PL_ROWS(TE_PL_S2_5); break;
+        default: TE_PL_ROWS(TE_PL_S2_6); break;
         }
     }
     return 1;
