@@ -1317,6 +1317,48 @@ TE_NOINLINE static int te_dw_plane33_rows_asm(const int16_t *pl, int32_t oy0, in
 #endif
 
 /*
+ * n_y input rows (in_row bytes apart) of n_x elements (step apart) into the
+ * plane's rows. Rows of up to 16 elements take a body with the width a
+ * constant, fully unrolled: on 6- to 12-wide maps the general loop's entry
+ * and tail cost as much as the loads and stores themselves (1.6 KB of
+ * flash for mobilenetv1's depthwise 3.54 -> 3.48 instructions/MAC).
+ */
+#define TE_DW_FILL_CASE(N)                                                                                             \
+    case N:                                                                                                            \
+        for (int32_t y = 0; y < n_y; ++y) {                                                                            \
+            te_dw_widen(src + (size_t)y * in_row, step, dst + (size_t)y * TE_DW_PL_PITCH, N, 1);                       \
+        }                                                                                                              \
+        break;
+TE_NOINLINE static void te_dw_plane_fill(const int8_t *src, size_t in_row, size_t step, int16_t *dst, int32_t n_y,
+                                         int32_t n_x)
+{
+    switch (n_x) {
+        TE_DW_FILL_CASE(1)
+        TE_DW_FILL_CASE(2)
+        TE_DW_FILL_CASE(3)
+        TE_DW_FILL_CASE(4)
+        TE_DW_FILL_CASE(5)
+        TE_DW_FILL_CASE(6)
+        TE_DW_FILL_CASE(7)
+        TE_DW_FILL_CASE(8)
+        TE_DW_FILL_CASE(9)
+        TE_DW_FILL_CASE(10)
+        TE_DW_FILL_CASE(11)
+        TE_DW_FILL_CASE(12)
+        TE_DW_FILL_CASE(13)
+        TE_DW_FILL_CASE(14)
+        TE_DW_FILL_CASE(15)
+        TE_DW_FILL_CASE(16)
+    default:
+        for (int32_t y = 0; y < n_y; ++y) {
+            te_dw_widen(src + (size_t)y * in_row, step, dst + (size_t)y * TE_DW_PL_PITCH, n_x, 1);
+        }
+        break;
+    }
+}
+#undef TE_DW_FILL_CASE
+
+/*
  * Every channel of a layer te_dw_plane_ok takes, out[] = output channel 0
  * of pixel 0 (in place, out may be g->in: each channel's input is all in
  * the plane before its first output is written).
@@ -1352,9 +1394,10 @@ void te_dw_plane_layer(const te_dw_rows *g, int32_t n, const int8_t *filter, con
 #endif
         for (int32_t b = 0; b < n; ++b) {
             const int8_t *src = g->in + (size_t)b * img + (size_t)c;
-            for (int32_t y = TE_MAX(0, -g->p_h); y < y_end; ++y) {
-                te_dw_widen(src + (size_t)y * (size_t)g->in_w * (size_t)ch, (size_t)ch,
-                            pl + (size_t)(y + g->p_h) * TE_DW_PL_PITCH + g->p_w, x_n, 1);
+            const int32_t y0 = TE_MAX(0, -g->p_h);
+            if (y_end > y0) {
+                te_dw_plane_fill(src + (size_t)y0 * (size_t)g->in_w * (size_t)ch, (size_t)g->in_w * (size_t)ch,
+                                 (size_t)ch, pl + (size_t)(y0 + g->p_h) * TE_DW_PL_PITCH + g->p_w, y_end - y0, x_n);
             }
             int8_t *o = out + (size_t)b * oimg + (size_t)c;
             for (int32_t oy = 0; oy < out_h; oy += rows_per) {
