@@ -758,7 +758,8 @@ def test_c_mul_se_edges_match_reference(lib, case):
 
 def se_mul_model(cfgs) -> Graph:
     """Squeeze-excite MULs, one per config (hw, c, q1, q2, qo, act, swap, const): [1, hw, hw, c] times a
-    per-channel [1, 1, 1, c], either order, the per-channel operand a model input or a constant."""
+    per-channel [1, 1, 1, c], either order, the per-channel operand a model input or a constant. Every
+    other [1, hw, hw, c] operand feeds a second MUL after the first, so the first cannot run in place."""
     b = GraphBuilder("se_mul")
     inputs, outputs = [], []
     for k, (hw, c, q1, q2, qo, act, swap, const) in enumerate(cfgs):
@@ -769,6 +770,10 @@ def se_mul_model(cfgs) -> Graph:
         b.op("MUL", [y, x] if swap else [x, y], [o], fused_activation_function=act)
         inputs += [x] if const else [x, y]
         outputs.append(o)
+        if k % 2 == 1:
+            o2 = b.tensor(f"z{k}", (1, hw, hw, c), "int8", Quantization.make(*qo))
+            b.op("MUL", [x, y] if swap else [y, x], [o2], fused_activation_function=act)
+            outputs.append(o2)
     return b.build(inputs, outputs)
 
 
@@ -843,6 +848,30 @@ def test_c_lut_kernel_tails(lib, n):
     out = np.zeros(n, np.int8)
     assert lib.te_lut_s8(ptr(table), I32(n), ptr(x), ptr(out)) == 0
     np.testing.assert_array_equal(out, table[x.astype(np.int64) + 128])
+
+
+def lut_tails_model() -> Graph:
+    """HARD_SWISH and LOGISTIC (te_lut_s8) over element counts around its steps of 16, each chained on the
+    last so the planner runs some in place."""
+    b = GraphBuilder("lut_tails")
+    inputs, outputs = [], []
+    for k, n in enumerate([1, 15, 16, 17, 31, 32, 33, 47, 257]):
+        x = b.tensor(f"x{k}", (1, n), "int8", Quantization.make(0.05, -3 + k))
+        h = b.tensor(f"h{k}", (1, n), "int8", Quantization.make(0.03, 7 - k))
+        b.op("HARD_SWISH", [x], [h])
+        y = b.tensor(f"y{k}", (1, n), "int8", Quantization.make(1 / 256, -128))
+        b.op("LOGISTIC", [h], [y])
+        inputs.append(x)
+        outputs.append(y)
+    return b.build(inputs, outputs)
+
+
+@needs_qemu
+def test_lut_tails_on_m7():
+    """te_lut_s8's Thumb-2 loop (the host runs the C one)."""
+    from mcuflow.device.harness import verify_on_board
+
+    assert verify_on_board(lut_tails_model(), "mps2_an500", n_inputs=2)["bit_exact"]
 
 
 def test_lowering_uses_add_table_for_large_flat_add():
