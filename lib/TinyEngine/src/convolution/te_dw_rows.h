@@ -967,20 +967,12 @@ TE_NOINLINE static void te_dw_rowsk_channel(const te_dw_rows *g, const int8_t *f
         }
         /* Now slot is that of filter row 0. */
         int16_t *const *rows = slots + slot;
-        if (out_w <= TE_DW_CHUNK && rq.mode == 0 && nq == 3) {
+        const int one_call = out_w <= TE_DW_CHUNK && rq.mode == 0 && nq == 3;
+        if (one_call) {
             te_dw_rowk3_full(rows, k_h, s_w, out_w, wpair, &rq, out + o_at, (size_t)ch);
-            o_at += out_row;
-            if (++oy == out_h) {
-                oy = 0;
-                ++b;
-                img += (size_t)in_h * in_row;
-                next_y = -p_h;
-                slot = 0;
-            }
-            continue;
         }
         size_t at = o_at;
-        for (int32_t o0 = 0; o0 < out_w; o0 += TE_DW_CHUNK) {
+        for (int32_t o0 = 0; o0 < out_w && !one_call; o0 += TE_DW_CHUNK) {
             const int32_t n = TE_MIN(TE_DW_CHUNK, out_w - o0);
             int16_t *cur[TE_DW_KMAX];
             for (int32_t k = 0; k < k_h; ++k) {
