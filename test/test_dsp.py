@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -98,10 +99,13 @@ def _pw_lib(dsp: bool) -> ctypes.CDLL:
     tag = hashlib.sha256(HARNESS.encode()).hexdigest()[:8]
     out = cache_dir() / f"pw_overlap_{'dsp' if dsp else 'portable'}_{lib.stem}_{tag}.so"
     if not out.exists():
-        src = cache_dir() / f"pw_overlap_{lib.stem}.c"
+        src = cache_dir() / f"pw_overlap_{lib.stem}.{os.getpid()}.c"
         src.write_text(HARNESS)
-        subprocess.run(["gcc", *flags, "-shared", "-I", str(root / "include"), str(src), str(lib), "-o", str(out)],
+        # Built under a name of this process's own, then renamed: parallel test workers may build it at once.
+        tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
+        subprocess.run(["gcc", *flags, "-shared", "-I", str(root / "include"), str(src), str(lib), "-o", str(tmp)],
                        check=True, capture_output=True)
+        os.replace(tmp, out)
     return ctypes.CDLL(str(out))
 
 

@@ -47,7 +47,7 @@ def conv_spare(graph: Graph, op: Op, overlapped: bool) -> tuple[int, int] | None
     filter pair would raise the arena. Elsewhere the arena has room, and the fast path is 4-5x fewer
     instructions. Overlapped, the kernel copies as many pixels as the rest of the scratch holds before
     writing their outputs (each chunk widens every channel pair's filter rows again), so it asks for
-    chunks of up to 64 pixels; apart, it reads the input in place and the copies go unused.
+    chunks of up to 128 pixels; apart, it reads the input in place and the copies go unused.
     """
     out_c, kh, kw, fc = graph.tensors[op.inputs[1]].shape
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
@@ -58,7 +58,7 @@ def conv_spare(graph: Graph, op: Op, overlapped: bool) -> tuple[int, int] | None
         return base + 2 * fc, base + 2 * fc
     # Below 8 pixels a chunk, widening the filter again every chunk costs about what the fast loop saves.
     n_pix = x.shape[0] * x.shape[1] * x.shape[2]
-    return base + min(8, (n_pix + 1) & ~1) * fc, base + min(64, (n_pix + 1) & ~1) * fc
+    return base + min(8, (n_pix + 1) & ~1) * fc, base + min(128, (n_pix + 1) & ~1) * fc
 
 
 def depthwise_scratch(graph: Graph, op: Op) -> int:

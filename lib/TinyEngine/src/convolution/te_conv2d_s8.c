@@ -484,6 +484,29 @@ static TE_NOINLINE void te_pw_rqd_clamp(const int8_t *x, uint32_t *wx, int32_t k
 }
 #endif
 
+#if TE_PW_ASM
+/*
+ * te_copy_small for the overlap chunks of te_pw_rqf, 16 bytes per LDM/STM pair where both ends are
+ * word-aligned (the arena's pixels are, when in_c % 4 == 0): the word loop's 5 instructions per 4 bytes
+ * were 7% of an 8-channel in-place layer, whose every pixel goes through the copy.
+ */
+static void te_copy_chunk(int8_t *dst, const int8_t *src, int32_t n)
+{
+    if ((((uintptr_t)dst | (uintptr_t)src) & 3u) == 0) {
+        for (; n >= 16; n -= 16) {
+            __asm__ volatile("ldmia %[s]!, {r4, r5, r6, r8}\n\t"
+                             "stmia %[d]!, {r4, r5, r6, r8}\n\t"
+                             : [s] "+r"(src), [d] "+r"(dst)
+                             :
+                             : "r4", "r5", "r6", "r8", "memory");
+        }
+    }
+    te_copy_small(dst, src, n);
+}
+#else
+#define te_copy_chunk te_copy_small
+#endif
+
 /* te_pw_block_rqf for a te_rqd_layer_ok layer; wx: 4 * in_c bytes of word-aligned scratch after TE_PW_HDR words. */
 static TE_NOINLINE void te_pw_block_rqd(const int8_t *x, int32_t n_pix, int32_t in_c, int32_t out_c,
                                         const int8_t *filter, const int32_t *bias, const te_per_channel_quant *quant,
@@ -565,6 +588,34 @@ static TE_NOINLINE void te_pw_block_rqd(const int8_t *x, int32_t n_pix, int32_t 
 /* Shorter free runs than this go pixel pair by pixel pair through the scratch copy. */
 #define TE_PW_MIN_RUN 4
 
+/* te_matmul_rows_rqf over n_pairs pixel pairs from x, rows of a constant length where K is one. */
+#define TE_PW_ROWS2(K, FULL)                                                                                           \
+    for (; n_pairs > 0; --n_pairs, x += 2 * (K), out += 2 * out_c) {                                                  \
+        te_matmul_rows_rqf(x, 2, filter, (K), out_c, in_off, bias, quant, out_off, act, (FULL), out, out + out_c);   \
+    }
+
+/*
+ * Pixel pairs outer, every channel of a pair before the next, reading the input in place: the overlapping
+ * layers that get no widened-filter scratch (as many outputs as inputs, in place at the busiest step,
+ * where that scratch would raise the arena). Their free runs are one pair long, so the channel-pair-outer
+ * block never pays; copying each pair aside first (te_pw_rqf's general fallback) is needless once a pair's
+ * outputs miss its own input, and a row length that is not a constant leaves te_dot_2x2_dsp a loop
+ * with set-up and tail tests that cost like a third of the MACs of a 64-channel row.
+ */
+static TE_NOINLINE void te_pw_rows2_rqf(const int8_t *x, int32_t n_pairs, int32_t in_c, int32_t out_c,
+                                        const int8_t *filter, const int32_t *bias, const te_per_channel_quant *quant,
+                                        int32_t in_off, int32_t out_off, te_activation act, int8_t *out)
+{
+    /* Keyword spotting's 64 channels (DS-CNN: every pointwise layer, 60% of the model, in place at the peak)
+     * get a loop of their own; each such variant is a kilobyte or two of flash. */
+    if (in_c == 64 && te_act_full(act)) {
+        TE_PW_ROWS2(64, 1)
+    } else {
+        TE_PW_ROWS2(in_c, 0)
+    }
+}
+#undef TE_PW_ROWS2
+
 /*
  * Pointwise pixels through te_pw_block_rqd (wx != NULL: word-aligned scratch of 4 * in_c bytes, which also
  * holds the copies) or te_pw_block_rqf.
@@ -602,13 +653,25 @@ static void te_pw_rqf(int32_t n_pix, int32_t in_c, int32_t out_c, int32_t in_off
         if (wx != NULL) {
             /* n_copy (even) pixels at a time from a copy: each output is then written after at least the input
              * pixels the pair-by-pair kernel would have read, so it overwrites nothing that kernel keeps. (An
-             * in-place layer, in_c == out_c, has no free runs at all.) */
+             * in-place layer, in_c == out_c, has free runs of one pair at most.) */
             const int32_t n = n_pix - p < n_copy ? n_pix - p : n_copy;
-            te_copy_small(copy, input + (size_t)p * in_c, n * in_c);
+            te_copy_chunk(copy, input + (size_t)p * in_c, n * in_c);
             te_pw_block_rqd(copy, n, in_c, out_c, filter, bias, quant, in_off, out_off, act,
                             output + (size_t)p * out_c, wx);
             p += n;
             continue;
+        }
+        if (p1 - p >= 2 && in_c >= out_c) {
+            /* Pair p's outputs miss every input byte from pixel p on, and so do those of every later pair
+             * (the free run's end moves by in_c / out_c >= 1 pixel a pixel): all of them straight from the
+             * input. */
+            const int32_t n_pairs = (n_pix - p) >> 1;
+            te_pw_rows2_rqf(input + (size_t)p * in_c, n_pairs, in_c, out_c, filter, bias, quant, in_off, out_off,
+                            act, output + (size_t)p * out_c);
+            p += 2 * n_pairs;
+            if (p == n_pix) {
+                break;
+            }
         }
         const int n = p + 1 < n_pix ? 2 : 1;
         memcpy(copy, input + (size_t)p * in_c, (size_t)n * in_c);
