@@ -25,8 +25,8 @@
  * double rounding otherwise; MUL hoists a per-row constant operand, and runs
  * a squeeze-excite scale (a [..., C] tensor times a per-channel [1, ..., 1, C]
  * one, >= 4 pixels) channel by channel with the factor in a register and a
- * one-SMMLAR requantization (about 8.5 instructions an element on the M7,
- * against 14.5 per pixel row). Results are the same bits either way.
+ * one-SMMLAR requantization (about 8 instructions an element on the M7 in
+ * place, against 14.5 per pixel row). Results are the same bits either way.
  *
  * LOGISTIC, HARD_SWISH (and TANH, LEAKY_RELU) depend on the input byte only,
  * so they run as te_lut_s8() with a 256-entry table built once: ahead of time

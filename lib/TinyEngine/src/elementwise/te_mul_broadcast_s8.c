@@ -17,17 +17,26 @@ static void mul_row_fast(const void *params, int32_t n, const int8_t *in1, int32
     te_mul_row_fast((const te_mul_params *)params, n, in1, step1, in2, step2, out);
 }
 
-/* The two activation variants apart, each with its constants in registers (out of te_mul_broadcast_s8's frame). */
+/*
+ * The variants apart, each with its constants in registers (out of te_mul_broadcast_s8's frame): int8's
+ * whole range in place (the code generator's call) or not, and an activation clamp.
+ */
+TE_NOINLINE static void mul_se_full_inplace(const te_mul_params *p, int32_t n_pix, int32_t n_ch, const int8_t *x,
+                                            int32_t off_x, const int8_t *y, int32_t off_y, int8_t *out)
+{
+    te_mul_se_all(p, n_pix, n_ch, x, off_x, y, off_y, out, 1, 1);
+}
+
 TE_NOINLINE static void mul_se_full(const te_mul_params *p, int32_t n_pix, int32_t n_ch, const int8_t *x,
                                     int32_t off_x, const int8_t *y, int32_t off_y, int8_t *out)
 {
-    te_mul_se_all(p, n_pix, n_ch, x, off_x, y, off_y, out, 1);
+    te_mul_se_all(p, n_pix, n_ch, x, off_x, y, off_y, out, 1, 0);
 }
 
 TE_NOINLINE static void mul_se_clamp(const te_mul_params *p, int32_t n_pix, int32_t n_ch, const int8_t *x,
                                      int32_t off_x, const int8_t *y, int32_t off_y, int8_t *out)
 {
-    te_mul_se_all(p, n_pix, n_ch, x, off_x, y, off_y, out, 0);
+    te_mul_se_all(p, n_pix, n_ch, x, off_x, y, off_y, out, 0, 0);
 }
 
 /* Fewer pixels than this and the per-channel set-up of te_mul_se_all costs more than the per-pixel rows. */
@@ -94,8 +103,9 @@ te_status te_mul_broadcast_s8(const te_mul_params *params, const te_broadcast_sh
             const int32_t off_y = small2 ? params->input2_offset : params->input1_offset;
             const int32_t n_ch = small2 ? input2_shape->dims[input2_shape->rank - 1]
                                         : input1_shape->dims[input1_shape->rank - 1];
-            (te_ew_act_full(params->activation) ? mul_se_full : mul_se_clamp)(params, n_pix, n_ch, x, off_x, y,
-                                                                              off_y, output);
+            const int full = te_ew_act_full(params->activation);
+            (!full ? mul_se_clamp : x == output ? mul_se_full_inplace : mul_se_full)(params, n_pix, n_ch, x, off_x,
+                                                                                     y, off_y, output);
             return TE_OK;
         }
     }

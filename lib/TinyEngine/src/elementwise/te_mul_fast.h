@@ -77,9 +77,9 @@ static inline int te_mul_fast_ok(const te_mul_params *p)
  * floor((s m + 2^30 + 2^(30+e) - [s < 0] 2^31) / 2^(31+e)) + z (te_ew_rqf's
  * merged form, m > 2^30) is floor((hi(2s m + 2^31 + (2^(e-1) + z 2^e) 2^32)
  * - [s < 0]) / 2^e): one SMMLAR, an add of s >> 31, a shift, a saturation.
- * 2s = x * 2f + 2 off_x f is one MLA. About 8.5 instructions an element on
- * the M7 (seven, plus the strided addressing) against 14.5 for the per-pixel
- * rows.
+ * 2s = x * 2f + 2 off_x f is one MLA. About 8 instructions an element on
+ * the M7 in place (seven, plus the strided addressing and each channel's
+ * set-up; 8.5 out of place) against 14.5 for the per-pixel rows.
  */
 typedef struct {
     int32_t m;   /* multiplier, > 2^30 */
@@ -127,43 +127,51 @@ static inline int8_t te_mul_se_clamp8(int32_t v, te_activation act, int full)
 /*
  * One channel: o[k * stride] = clamp(rq(x[k * stride] * f2 + g2)) for k in [0, n); f2, g2 the doubled
  * factors. Four pixels a step, at offsets 0, s, 2s, 3s held in registers beside the seven constants.
+ * `inplace` (a constant at each call) when o == x: one pointer then, which frees the register that
+ * keeps the step from spilling (the code generator runs MUL in place).
  */
 TE_EW_INLINE void te_mul_se_channel(const int8_t *x, int8_t *o, int32_t stride, int32_t n, int32_t f2, int32_t g2,
-                                    te_mul_se_rq q, te_activation act, int full)
+                                    te_mul_se_rq q, te_activation act, int full, int inplace)
 {
     const int32_t s2 = 2 * stride, s3 = 3 * stride;
+    const int8_t *in = inplace ? o : x;
     /* Each element is read before it is written, so o == x stays correct. */
     for (int32_t k = n >> 2; k > 0; --k) {
-        const int32_t a0 = x[0] * f2 + g2;
-        const int32_t a1 = x[stride] * f2 + g2;
+        const int32_t a0 = in[0] * f2 + g2;
+        const int32_t a1 = in[stride] * f2 + g2;
         o[0] = te_mul_se_clamp8(te_mul_se_rq1(a0, q), act, full);
         o[stride] = te_mul_se_clamp8(te_mul_se_rq1(a1, q), act, full);
-        const int32_t a2 = x[s2] * f2 + g2;
-        const int32_t a3 = x[s3] * f2 + g2;
+        const int32_t a2 = in[s2] * f2 + g2;
+        const int32_t a3 = in[s3] * f2 + g2;
         o[s2] = te_mul_se_clamp8(te_mul_se_rq1(a2, q), act, full);
         o[s3] = te_mul_se_clamp8(te_mul_se_rq1(a3, q), act, full);
-        x += 4 * stride;
+        if (!inplace) {
+            in += 4 * stride;
+        }
         o += 4 * stride;
+        if (inplace) {
+            in = o;
+        }
     }
     for (int32_t k = n & 3; k > 0; --k) {
-        *o = te_mul_se_clamp8(te_mul_se_rq1(*x * f2 + g2, q), act, full);
-        x += stride;
+        *o = te_mul_se_clamp8(te_mul_se_rq1(*in * f2 + g2, q), act, full);
+        in += stride;
         o += stride;
     }
 }
 
 /*
  * out[p][c] = MUL(x[p][c], y[c]) for n_pix pixels of n_ch channels; x is the operand with offset off_x, y the
- * per-channel one with off_y; p passes te_mul_se_ok(). out may equal x.
+ * per-channel one with off_y; p passes te_mul_se_ok(). out may equal x (`inplace` says it does).
  */
 TE_EW_INLINE void te_mul_se_all(const te_mul_params *p, int32_t n_pix, int32_t n_ch, const int8_t *x, int32_t off_x,
-                                const int8_t *y, int32_t off_y, int8_t *out, int full)
+                                const int8_t *y, int32_t off_y, int8_t *out, int full, int inplace)
 {
     const te_mul_se_rq q = te_mul_se_rq_of(p);
     for (int32_t c = 0; c < n_ch; ++c) {
         /* |2f| <= 766 and |2 off_x f| <= 2 * 255 * 383: the doubled product stays far inside int32. */
         const int32_t f2 = 2 * (y[c] + off_y);
-        te_mul_se_channel(x + c, out + c, n_ch, n_pix, f2, off_x * f2, q, p->activation, full);
+        te_mul_se_channel(x + c, out + c, n_ch, n_pix, f2, off_x * f2, q, p->activation, full, inplace);
     }
 }
 
