@@ -485,6 +485,16 @@ def test_c_lut_builders_match_python_tables(lib, n):
                           _py_table(ew.hard_swish_lut, si, zi, si / 64, zi))
 
 
+def test_hard_swish_multiplier_tie_matches_tflm(lib):
+    """A 16-bit multiplier tie: TF Lite Micro divides the scales in double (a float32 quotient gives 24 at 84)."""
+    g = unary_graph("HARD_SWISH", "int8", (1.0, 0), "int8", (3.5742685794830322, 0))
+    ref = run_graph(g, [ALL_INT8.reshape(1, 256)])[g.outputs[0]]
+    np.testing.assert_array_equal(ref, run_tflm(write_model(g), [ALL_INT8.reshape(1, 256)]).outputs[0])
+    assert ref.ravel()[84 + 128] == 23
+    _check_tables(_c_hard_swish_table(lib, 1.0, 0, 3.5742685794830322, 0),
+                  _py_table(ew.hard_swish_lut, 1.0, 0, 3.5742685794830322, 0))
+
+
 def test_c_lut_kernel_in_place(lib):
     table = ew.hard_swish_lut(0.05, -3, 0.03, 7)
     x = np.random.default_rng(3).integers(-128, 128, 999).astype(np.int8)

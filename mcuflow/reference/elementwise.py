@@ -628,14 +628,21 @@ HARD_SWISH_OUTPUT_EXPONENT_RANGE = (-31, 0)
 
 def hard_swish_params(input_scale: float, input_zero_point: int,
                       output_scale: float, output_zero_point: int) -> HardSwishParams:
-    """TFLM ``HardSwishPrepare`` for int8 (float32 scale arithmetic, as TFLM)."""
+    """TFLM ``HardSwishPrepare`` for int8.
+
+    The scales are float32 and so are their products, but the two ratios are
+    divided in double: TF Lite Micro gives exactly that where a float32
+    quotient would round a multiplier's 16-bit tie the other way (input scale
+    1.0, output 3.5742686: float32 gives 24 for input 84, TF Lite Micro 23;
+    ai-edge-litert's reference kernel divides in float32 and gives 24).
+    """
     with np.errstate(over="ignore", under="ignore"):
         hires_input_scale = np.float32(np.float32(1.0 / 128.0) * np.float32(input_scale))
         reluish_scale = np.float32(3.0) / np.float32(32768.0)
-        output_multiplier = float(np.float32(hires_input_scale / np.float32(output_scale)))
-        reluish_multiplier = float(np.float32(hires_input_scale / reluish_scale))
+        output_multiplier = float(hires_input_scale) / float(np.float32(output_scale))
+        reluish_multiplier = float(hires_input_scale) / float(reluish_scale)
     for r in (output_multiplier, reluish_multiplier):
-        if not (0.0 < r < float("inf")):
+        if not (0.0 < r <= float(np.finfo(np.float32).max)):
             raise ValueError(f"HARD_SWISH scales {input_scale:.6g} -> {output_scale:.6g} give a float32 "
                              f"rescale factor of {r} (not finite and positive)")
     m_out, e_out = quantize_multiplier(output_multiplier)

@@ -65,18 +65,22 @@ te_status te_hard_swish_s8_make_lut(float input_scale, int32_t input_zero_point,
         output_zero_point < INT8_MIN || output_zero_point > INT8_MAX) {
         return TE_ERR_ARG;
     }
-    /* HardSwishPrepare: these quotients are float32, as TFLM computes them. */
+    /*
+     * HardSwishPrepare: float32 scales and products, the ratios divided in
+     * double, as TF Lite Micro computes them (a float32 quotient rounds some
+     * multipliers' 16-bit ties the other way; see mcuflow's hard_swish_params).
+     */
     const float hires_input_scale = (1.0f / 128.0f) * input_scale;
     const float reluish_scale = 3.0f / 32768.0f;
-    const float output_ratio = hires_input_scale / output_scale;
-    const float reluish_ratio = hires_input_scale / reluish_scale;
+    const double output_ratio = (double)hires_input_scale / (double)output_scale;
+    const double reluish_ratio = (double)hires_input_scale / (double)reluish_scale;
     if (!(output_ratio > 0.0f) || !(reluish_ratio > 0.0f) || output_ratio > FLT_MAX || reluish_ratio > FLT_MAX) {
         return TE_ERR_ARG;
     }
     int32_t m, output_exponent, reluish_exponent;
-    te_ew_quantize_multiplier((double)output_ratio, &m, &output_exponent);
+    te_ew_quantize_multiplier(output_ratio, &m, &output_exponent);
     const int16_t output_multiplier = downscale_multiplier(m);
-    te_ew_quantize_multiplier((double)reluish_ratio, &m, &reluish_exponent);
+    te_ew_quantize_multiplier(reluish_ratio, &m, &reluish_exponent);
     const int16_t reluish_multiplier = downscale_multiplier(m);
     /* TFLM rejects output exponents > 0; the 16-bit shifts need the rest in range. */
     if (output_exponent > 0 || output_exponent < -31 || reluish_exponent < -31 || reluish_exponent > 31) {
