@@ -12,7 +12,7 @@ weights fit in what is left (:func:`check_fit`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .errors import DoesNotFitError, McuflowError
 
@@ -73,6 +73,23 @@ class Board:
 _M4F = dict(core="cortex-m4", fpu="fpv4-sp-d16", float_abi="hard", dsp=True)
 _M7 = dict(core="cortex-m7", fpu="fpv5-d16", float_abi="hard", dsp=True)
 
+# The M7 budget board; mps2_an500_ssram below is the same machine without the budget.
+_MPS2_AN500 = Board(
+    "mps2_an500",
+    "QEMU MPS2 AN500 (Cortex-M7) with the STM32F746G-DISCO budget",
+    **_M7,
+    sram_bytes=320 * KiB,
+    flash_bytes=1 * MiB,
+    clock_hz=216_000_000,
+    console="cmsdk_uart@0x40004000",
+    counter="systick",
+    flash_origin=0x00000000,
+    qemu_machine="mps2-an500",
+    qemu_counter_hz=25_000_000,
+    icount_shift=6,
+    stands_for="disco_f746ng",
+)
+
 BOARDS: dict[str, Board] = {
     b.name: b
     for b in [
@@ -92,38 +109,19 @@ BOARDS: dict[str, Board] = {
             icount_shift=6,
             stands_for="nucleo_l4r5zi",
         ),
-        Board(
-            "mps2_an500",
-            "QEMU MPS2 AN500 (Cortex-M7) with the STM32F746G-DISCO budget",
-            **_M7,
-            sram_bytes=320 * KiB,
-            flash_bytes=1 * MiB,
-            clock_hz=216_000_000,
-            console="cmsdk_uart@0x40004000",
-            counter="systick",
-            flash_origin=0x00000000,
-            qemu_machine="mps2-an500",
-            qemu_counter_hz=25_000_000,
-            icount_shift=6,
-            stands_for="disco_f746ng",
-        ),
+        _MPS2_AN500,
         # A measuring board, not a budget: the M7 of mps2_an500 with all of QEMU's SSRAM
         # (ssram23, 4 MB at 0x20000000; ssram1, 4 MB at 0x0, as flash), so that models above an
         # MCU's budget (MobileNetV2-size) get per-layer instruction counts on the M7. It stands
         # for no real board: a model that fits here may fit no chip.
-        Board(
-            "mps2_an500_ssram",
-            "QEMU MPS2 AN500 (Cortex-M7) with all of its 4 MB SSRAM: kernel measurements for models above an MCU's budget",
-            **_M7,
+        replace(
+            _MPS2_AN500,
+            name="mps2_an500_ssram",
+            description="QEMU MPS2 AN500 (Cortex-M7) with all of its 4 MB SSRAM: kernel measurements for models above "
+            "an MCU's budget",
             sram_bytes=4 * MiB,
             flash_bytes=4 * MiB,
-            clock_hz=216_000_000,
-            console="cmsdk_uart@0x40004000",
-            counter="systick",
-            flash_origin=0x00000000,
-            qemu_machine="mps2-an500",
-            qemu_counter_hz=25_000_000,
-            icount_shift=6,
+            stands_for=None,
         ),
         Board(
             "mps3_an547",
