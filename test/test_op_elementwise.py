@@ -894,3 +894,22 @@ def test_lowering_uses_add_table_for_large_flat_add():
     code = "\n".join(render(g, write_model(g)).files.values())
     assert "te_add_table_s8(" in code and "te_add_s8(" not in code
     verify_graph(g, n_inputs=2)
+
+
+@needs_qemu
+@pytest.mark.parametrize("board", ["mps2_an500", "mps2_an386"])
+def test_quantize_float_edges_on_boards(board):
+    """QUANTIZE float32 -> int8/int16 on the emulated M7 (VCVTA, te_ew_round_quotient) and M4 (the C form):
+    ties either side of .5, NaN, infinities, huge and signed-zero inputs equal the reference."""
+    from mcuflow.device.harness import run_model
+
+    scale, zp = 0.0375, -3
+    grid = np.arange(-160, 160) + np.array([0.0, 0.5, -0.5, 0.49999997, 0.25] * 64)
+    x = np.concatenate([(grid * np.float32(scale)).astype(np.float32),
+                        np.array([np.nan, np.inf, -np.inf, 3e38, -3e38, 0.0, -0.0, 1e-45], np.float32)])
+    for out_dtype in ("int8", "int16"):
+        g = unary_graph("QUANTIZE", "float32", None, out_dtype, (scale, zp), shape=(1, x.size))
+        res, d = run_model(g, board, inputs=[x.reshape(1, -1)])
+        want = ew.affine_quantize(x, scale, zp, out_dtype)
+        np.testing.assert_array_equal(np.asarray(res.outputs[0]).ravel(), want)
+        assert d["matches_reference"]
