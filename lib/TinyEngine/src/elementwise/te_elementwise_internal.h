@@ -7,6 +7,7 @@
 #define TE_ELEMENTWISE_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "te_elementwise.h"
 #include "te_internal.h"
