@@ -115,6 +115,21 @@ static inline int32_t te_smlatt(uint32_t a, uint32_t b, int32_t acc)
     return r;
 }
 
+/* acc + lo(a) * hi(b), acc + hi(a) * lo(b): the crossed lanes. */
+static inline int32_t te_smlabt(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smlabt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+static inline int32_t te_smlatb(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
 /* The high word of (hi:lo) + a * b, signed 64-bit (SMLAL; the low word is dropped). */
 static inline int32_t te_smlal_hi(uint32_t lo, int32_t hi, int32_t a, int32_t b)
 {
@@ -160,6 +175,14 @@ static inline int32_t te_smlabb(uint32_t a, uint32_t b, int32_t acc)
 static inline int32_t te_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(te_lane_hi(a) * te_lane_hi(b)));
+}
+static inline int32_t te_smlabt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(te_lane_lo(a) * te_lane_hi(b)));
+}
+static inline int32_t te_smlatb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(te_lane_hi(a) * te_lane_lo(b)));
 }
 
 static inline int32_t te_smlal_hi(uint32_t lo, int32_t hi, int32_t a, int32_t b)

@@ -38,6 +38,13 @@
 #include "te_conv_internal.h"
 #include "te_mac_dsp.h"
 
+/* The Thumb-2 assembly loops (their C twins run everywhere else, the host's DSP emulation included). */
+#if TE_DSP_NATIVE && defined(__thumb2__)
+#define TE_DW_ASM 1
+#else
+#define TE_DW_ASM 0
+#endif
+
 /* Largest filter side the row kernels take (the weights live on the stack). */
 #define TE_DW_KMAX 7
 /* Outputs summed before they are requantized (stack int32s; even, see the pair kernels). */
@@ -73,31 +80,6 @@ static inline int te_dw_rows_ok(int32_t k_h, int32_t k_w, te_tile dil)
 }
 
 #if TE_DSP
-#if TE_DSP_NATIVE
-/* acc + lo(a) * hi(b) */
-static inline int32_t te_smlabt(uint32_t a, uint32_t b, int32_t acc)
-{
-    int32_t r;
-    __asm__("smlabt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-}
-/* acc + hi(a) * lo(b) */
-static inline int32_t te_smlatb(uint32_t a, uint32_t b, int32_t acc)
-{
-    int32_t r;
-    __asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-}
-#else
-static inline int32_t te_smlabt(uint32_t a, uint32_t b, int32_t acc)
-{
-    return (int32_t)((uint32_t)acc + (uint32_t)(te_lane_lo(a) * te_lane_hi(b)));
-}
-static inline int32_t te_smlatb(uint32_t a, uint32_t b, int32_t acc)
-{
-    return (int32_t)((uint32_t)acc + (uint32_t)(te_lane_hi(a) * te_lane_lo(b)));
-}
-#endif
 /* Two words from a word-aligned ring address (one LDRD; GCC splits the memcpy form into two LDRs). */
 #if TE_DSP_NATIVE
 #define TE_DW_LD22(p, off, x, z) __asm__("ldrd %0, %1, [%2, %3]" : "=r"(x), "=r"(z) : "r"(p), "I"(2 * (off)), \
@@ -139,6 +121,8 @@ typedef struct {
 #define TE_DW_PL_R2 "104"
 typedef char te_dw_pl_offsets_match_pitch[TE_DW_PL_PITCH * 2 == 52 ? 1 : -1];
 #define TE_DW_PL_ACC 64
+/* Outputs a row at most: the unrolled assembly rows go to 6 pairs (wider rows run faster on the ring). */
+#define TE_DW_PL_MAX_W 12
 
 /* Columns a plane row needs: the pair loops compute an even number of outputs and read a pair past. */
 static inline int32_t te_dw_plane_cols(int32_t out_w, int32_t s_w)
@@ -157,9 +141,8 @@ static inline int te_dw_plane_ok(int32_t k_h, int32_t k_w, te_tile stride, te_ti
      * M7), at stride 2 (four times the gather per output) it loses below 16.
      */
     const int64_t min_out = stride.w == 1 && stride.h == 1 ? 4 : 16;
-    /* Up to 12 outputs a row: the unrolled assembly rows (wider rows run faster on the ring). */
     return k_h == 3 && k_w == 3 && dil.h == 1 && dil.w == 1 && (stride.w == 1 || stride.w == 2) && stride.h >= 1 &&
-           stride.h <= 2 && out_w <= 12 && (int64_t)out_h * out_w >= min_out &&
+           stride.h <= 2 && out_w <= TE_DW_PL_MAX_W && (int64_t)out_h * out_w >= min_out &&
            (int64_t)(out_h - 1) * stride.h + 3 <= TE_DW_PL_ROWS && te_dw_plane_cols(out_w, stride.w) <= TE_DW_PL_PITCH;
 }
 
@@ -227,7 +210,7 @@ static TE_ALWAYS_INLINE void te_dw_requant_full_body(const int32_t *acc, int32_t
 {
     const int32_t m = rq->m, hi0 = rq->hi0, e = rq->e;
     int32_t i = 0;
-#if TE_DSP_NATIVE && defined(__thumb2__)
+#if TE_DW_ASM
     /*
      * Four outputs a step, 6.5 instructions each: GCC's loop reloaded the
      * constants and indexed the sums (8 each), and rows of 6 to 48 outputs
@@ -431,7 +414,7 @@ static TE_ALWAYS_INLINE void te_dw_sums33_body(const int16_t *col, int32_t strid
     const uint32_t p0 = w[0], p1 = w[1], p2 = w[2], t01 = w[3], t2 = w[4];
     uint32_t x, z;
     int32_t *const end = acc + 2 * n_pairs;
-#if TE_DSP_NATIVE && defined(__thumb2__)
+#if TE_DW_ASM
     /*
      * The same loops with 13 registers named: GCC's allocation spilled one
      * and copied another (24 instructions a pair instead of 20).
@@ -495,8 +478,7 @@ static TE_ALWAYS_INLINE void te_dw_sums33_body(const int16_t *col, int32_t strid
                      : [p0] "r"(p0), [p1] "r"(p1), [p2] "r"(p2), [t01] "r"(t01), [t2] "r"(t2), [init] "r"(init),
                        [end] "r"(end)
                      : "cc", "memory");
-    return;
-#endif
+#else
     if (stride == 1) {
         while (acc != end) {
             TE_DW_LD22(col, 0, x, z);
@@ -545,6 +527,7 @@ static TE_ALWAYS_INLINE void te_dw_sums33_body(const int16_t *col, int32_t strid
         acc += 2;
         col += 16;
     }
+#endif
 }
 
 TE_NOINLINE static void te_dw_sums33_dsp(const int16_t *col, int32_t stride, int32_t n_pairs, const uint32_t *w,
@@ -718,8 +701,8 @@ TE_NOINLINE static void te_dw_sums_rows2_dsp(int16_t *const *rows, int32_t k_h, 
 }
 
 /* All K_h rows of a three-word filter (rows[ky] at the pair loop's first column, word aligned). */
-TE_NOINLINE static void te_dw_sums_rows3_dsp(int16_t *const *rows, int32_t k_h, int32_t stride, int32_t n_pairs,
-                                             const uint32_t *w, int32_t init, int32_t *acc)
+static TE_ALWAYS_INLINE void te_dw_sums_rows3_body(int16_t *const *rows, int32_t k_h, int32_t stride, int32_t n_pairs,
+                                                   const uint32_t *w, int32_t init, int32_t *acc)
 {
     if (stride == 1) {
         te_dw_row3_pass(rows[0], w, 1, n_pairs, init, acc, 1);
@@ -734,6 +717,12 @@ TE_NOINLINE static void te_dw_sums_rows3_dsp(int16_t *const *rows, int32_t k_h, 
     }
 }
 
+TE_NOINLINE static void te_dw_sums_rows3_dsp(int16_t *const *rows, int32_t k_h, int32_t stride, int32_t n_pairs,
+                                             const uint32_t *w, int32_t init, int32_t *acc)
+{
+    te_dw_sums_rows3_body(rows, k_h, stride, n_pairs, w, init, acc);
+}
+
 /*
  * One row of at most TE_DW_CHUNK outputs of a three-word filter (K_w 4 to
  * 6), the fast requantization without a clamp, in one call: what
@@ -743,18 +732,7 @@ TE_NOINLINE static void te_dw_rowk3_full(int16_t *const *rows, int32_t k_h, int3
                                          const uint32_t *w, const te_dw_rq *rq, int8_t *out, size_t step)
 {
     int32_t acc[TE_DW_CHUNK];
-    const int32_t n_pairs = (n + 1) >> 1, init = (int32_t)rq->init;
-    if (stride == 1) {
-        te_dw_row3_pass(rows[0], w, 1, n_pairs, init, acc, 1);
-        for (int32_t ky = 1; ky < k_h; ++ky) {
-            te_dw_row3_pass(rows[ky], w + ky * 8, 1, n_pairs, init, acc, 0);
-        }
-    } else {
-        te_dw_row3_pass(rows[0], w, 2, n_pairs, init, acc, 1);
-        for (int32_t ky = 1; ky < k_h; ++ky) {
-            te_dw_row3_pass(rows[ky], w + ky * 8, 2, n_pairs, init, acc, 0);
-        }
-    }
+    te_dw_sums_rows3_body(rows, k_h, stride, (n + 1) >> 1, w, (int32_t)rq->init, acc);
     te_dw_requant_full_body(acc, n, rq, out, step);
 }
 
@@ -1124,89 +1102,54 @@ void te_dw_rows_layer_stack(te_dw_rows *g, int32_t n, const int8_t *filter, cons
 /*
  * Sums of out rows [oy0, oy1) into acc (row by row, out_w apart; an odd
  * row's extra output lands on the next row's first, written again after).
- * w: (w0, w1) and (w2, 0) of each filter row, doubled or not like the sums.
- * Stride 1: outputs 2j and 2j + 1 read columns 2j..2j+3 of each row: the
- * words x0 = (c0, c1), x1 = (c2, c3) and xm = (c1, c2), so
- * o0 = (w0, w1).x0 + (w2, 0).x1 and o1 = (w0, w1).xm + w2 * c3.
+ * The taps as te_dw_plane33_rows_asm takes them, w5 = {p0, p1, p2, t01, t2}
+ * (doubled or not like the sums); this is its C twin, which the host runs.
+ * Filter row k: stride 1, outputs 2j and 2j + 1 read columns 2j..2j+3:
+ * x0 = (c0, c1), x1 = (c2, c3), xm = (c1, c2), o0 += p[k].x0 + wk2 * c2,
+ * o1 += p[k].xm + wk2 * c3; stride 2, columns 4j..4j+5: o0 += p[k].x0 +
+ * wk2 * c2, o1 += p[k].x1 + wk2 * c4.
  */
-TE_NOINLINE static void te_dw_plane33_s1(const int16_t *pl, int32_t oy0, int32_t oy1, int32_t s_h, int32_t out_w,
-                                         const uint32_t *w, int32_t init, int32_t *acc)
+#if !TE_DW_ASM
+static TE_ALWAYS_INLINE void te_dw_plane_tap_row(const int16_t *p, int32_t s_w, uint32_t pk, uint32_t t, int top,
+                                                 int32_t *o0, int32_t *o1)
 {
-    const uint32_t a0 = w[0], a1 = w[1], b0 = w[2], b1 = w[3], c0 = w[4], c1 = w[5];
+    uint32_t x0, x1;
+    TE_DW_LD22(p, 0, x0, x1);
+    *o0 = te_smlad(pk, x0, *o0);
+    *o0 = top ? te_smlabt(x1, t, *o0) : te_smlabb(x1, t, *o0);
+    if (s_w == 1) {
+        *o1 = te_smlad(pk, te_dw_ld2(p + 1), *o1);
+        *o1 = top ? te_smlatt(x1, t, *o1) : te_smlatb(x1, t, *o1);
+    } else {
+        const uint32_t x2 = te_dw_ld2(p + 4);
+        *o1 = te_smlad(pk, x1, *o1);
+        *o1 = top ? te_smlabt(x2, t, *o1) : te_smlabb(x2, t, *o1);
+    }
+}
+
+TE_NOINLINE static void te_dw_plane33_rows_c(const int16_t *pl, int32_t oy0, int32_t oy1, int32_t s_h, int32_t s_w,
+                                             int32_t out_w, const uint32_t *w5, int32_t init, int32_t *acc)
+{
     const int32_t n_pairs = (out_w + 1) >> 1;
     for (int32_t oy = oy0; oy < oy1; ++oy) {
         const int16_t *p = pl + (size_t)oy * (size_t)s_h * TE_DW_PL_PITCH;
         int32_t *a = acc;
         for (int32_t j = n_pairs; j > 0; --j) {
-            uint32_t x0, x1, xm;
-            int32_t o0, o1;
-            TE_DW_LD22(p, 0, x0, x1);
-            xm = te_dw_ld2(p + 1);
-            o0 = te_smlad(a0, x0, init);
-            o1 = te_smlad(a0, xm, init);
-            o0 = te_smlad(a1, x1, o0);
-            o1 = te_smlabt(a1, x1, o1);
-            TE_DW_LD22(p, TE_DW_PL_PITCH, x0, x1);
-            xm = te_dw_ld2(p + TE_DW_PL_PITCH + 1);
-            o0 = te_smlad(b0, x0, o0);
-            o1 = te_smlad(b0, xm, o1);
-            o0 = te_smlad(b1, x1, o0);
-            o1 = te_smlabt(b1, x1, o1);
-            TE_DW_LD22(p, 2 * TE_DW_PL_PITCH, x0, x1);
-            xm = te_dw_ld2(p + 2 * TE_DW_PL_PITCH + 1);
-            o0 = te_smlad(c0, x0, o0);
-            o1 = te_smlad(c0, xm, o1);
-            o0 = te_smlad(c1, x1, o0);
-            o1 = te_smlabt(c1, x1, o1);
+            int32_t o0 = init, o1 = init;
+            te_dw_plane_tap_row(p, s_w, w5[0], w5[3], 0, &o0, &o1);
+            te_dw_plane_tap_row(p + TE_DW_PL_PITCH, s_w, w5[1], w5[3], 1, &o0, &o1);
+            te_dw_plane_tap_row(p + 2 * TE_DW_PL_PITCH, s_w, w5[2], w5[4], 0, &o0, &o1);
             a[0] = o0;
             a[1] = o1;
             a += 2;
-            p += 2;
+            p += 2 * s_w;
         }
         acc += out_w;
     }
 }
+#endif
 
-/* Stride 2: outputs 2j and 2j + 1 read columns 4j..4j+5: o0 = e0.x0 + e1.x1, o1 = e0.x1 + e1.x2. */
-TE_NOINLINE static void te_dw_plane33_s2(const int16_t *pl, int32_t oy0, int32_t oy1, int32_t s_h, int32_t out_w,
-                                         const uint32_t *w, int32_t init, int32_t *acc)
-{
-    const uint32_t a0 = w[0], a1 = w[1], b0 = w[2], b1 = w[3], c0 = w[4], c1 = w[5];
-    const int32_t n_pairs = (out_w + 1) >> 1;
-    for (int32_t oy = oy0; oy < oy1; ++oy) {
-        const int16_t *p = pl + (size_t)oy * (size_t)s_h * TE_DW_PL_PITCH;
-        int32_t *a = acc;
-        for (int32_t j = n_pairs; j > 0; --j) {
-            uint32_t x0, x1, x2;
-            int32_t o0, o1;
-            TE_DW_LD22(p, 0, x0, x1);
-            x2 = te_dw_ld2(p + 4);
-            o0 = te_smlad(a0, x0, init);
-            o1 = te_smlad(a0, x1, init);
-            o0 = te_smlad(a1, x1, o0);
-            o1 = te_smlad(a1, x2, o1);
-            TE_DW_LD22(p, TE_DW_PL_PITCH, x0, x1);
-            x2 = te_dw_ld2(p + TE_DW_PL_PITCH + 4);
-            o0 = te_smlad(b0, x0, o0);
-            o1 = te_smlad(b0, x1, o1);
-            o0 = te_smlad(b1, x1, o0);
-            o1 = te_smlad(b1, x2, o1);
-            TE_DW_LD22(p, 2 * TE_DW_PL_PITCH, x0, x1);
-            x2 = te_dw_ld2(p + 2 * TE_DW_PL_PITCH + 4);
-            o0 = te_smlad(c0, x0, o0);
-            o1 = te_smlad(c0, x1, o1);
-            o0 = te_smlad(c1, x1, o0);
-            o1 = te_smlad(c1, x2, o1);
-            a[0] = o0;
-            a[1] = o1;
-            a += 2;
-            p += 4;
-        }
-        acc += out_w;
-    }
-}
-
-#if TE_DSP_NATIVE && defined(__thumb2__)
+#if TE_DW_ASM
 /*
  * The plane sums with each output row fully unrolled (pairs at immediate
  * offsets, rows TE_DW_PL_PITCH int16 = 52 bytes apart): on 3- to 12-wide
@@ -1270,13 +1213,13 @@ TE_NOINLINE static void te_dw_plane33_s2(const int16_t *pl, int32_t oy0, int32_t
 #define TE_PL_S2_5 TE_PL_S2_4 TE_PL_PAIR_S2(4)
 #define TE_PL_S2_6 TE_PL_S2_5 TE_PL_PAIR_S2(5)
 
-/* Sums of out rows [oy0, oy1) like te_dw_plane33_s1/_s2; 0 where no unrolled row fits (the C loops run). */
-TE_NOINLINE static int te_dw_plane33_rows_asm(const int16_t *pl, int32_t oy0, int32_t oy1, int32_t s_h, int32_t s_w,
-                                              int32_t out_w, const uint32_t *w5, int32_t init, int32_t *acc)
+/* Sums of out rows [oy0, oy1) like te_dw_plane33_rows_c, rows of up to TE_DW_PL_MAX_W outputs (te_dw_plane_ok). */
+TE_NOINLINE static void te_dw_plane33_rows_asm(const int16_t *pl, int32_t oy0, int32_t oy1, int32_t s_h, int32_t s_w,
+                                               int32_t out_w, const uint32_t *w5, int32_t init, int32_t *acc)
 {
     const int32_t n_pairs = (out_w + 1) >> 1;
-    if (oy1 <= oy0 || n_pairs > 6) {
-        return 0;
+    if (oy1 <= oy0) {
+        return;
     }
     const int16_t *p = pl + (size_t)oy0 * (size_t)s_h * TE_DW_PL_PITCH;
     int32_t *a = acc;
@@ -1304,7 +1247,6 @@ TE_NOINLINE static int te_dw_plane33_rows_asm(const int16_t *pl, int32_t oy0, in
         default: TE_PL_ROWS(TE_PL_S2_6); break;
         }
     }
-    return 1;
 }
 #endif
 
@@ -1376,14 +1318,8 @@ void te_dw_plane_layer(const te_dw_rows *g, int32_t n, const int8_t *filter, con
         int32_t w[9];
         te_dw_rq rq;
         te_dw_chan_prep(filter + c, 9, ch, bias, quant, c, g->in_off, g->out_off, g->act, w, &rq);
-        uint32_t w6[6];
-        for (int32_t k = 0; k < 3; ++k) {
-            w6[2 * k] = te_dw_pack(w[3 * k], w[3 * k + 1]);
-            w6[2 * k + 1] = te_dw_pack(w[3 * k + 2], 0);
-        }
-#if TE_DSP_NATIVE && defined(__thumb2__)
-        const uint32_t w5[5] = {w6[0], w6[2], w6[4], te_dw_pack(w[2], w[5]), w6[5]};
-#endif
+        const uint32_t w5[5] = {te_dw_pack(w[0], w[1]), te_dw_pack(w[3], w[4]), te_dw_pack(w[6], w[7]),
+                                te_dw_pack(w[2], w[5]), te_dw_pack(w[8], 0)};
         for (int32_t b = 0; b < n; ++b) {
             const int8_t *src = g->in + (size_t)b * img + (size_t)c;
             const int32_t y0 = TE_MAX(0, -g->p_h);
@@ -1394,16 +1330,11 @@ void te_dw_plane_layer(const te_dw_rows *g, int32_t n, const int8_t *filter, con
             int8_t *o = out + (size_t)b * oimg + (size_t)c;
             for (int32_t oy = 0; oy < out_h; oy += rows_per) {
                 const int32_t oy1 = TE_MIN(out_h, oy + rows_per);
-                int done = 0;
-#if TE_DSP_NATIVE && defined(__thumb2__)
-                done = te_dw_plane33_rows_asm(pl, oy, oy1, g->s_h, g->s_w, out_w, w5, (int32_t)rq.init, acc);
+#if TE_DW_ASM
+                te_dw_plane33_rows_asm(pl, oy, oy1, g->s_h, g->s_w, out_w, w5, (int32_t)rq.init, acc);
+#else
+                te_dw_plane33_rows_c(pl, oy, oy1, g->s_h, g->s_w, out_w, w5, (int32_t)rq.init, acc);
 #endif
-                if (done) {
-                } else if (g->s_w == 1) {
-                    te_dw_plane33_s1(pl, oy, oy1, g->s_h, out_w, w6, (int32_t)rq.init, acc);
-                } else {
-                    te_dw_plane33_s2(pl, oy, oy1, g->s_h, out_w, w6, (int32_t)rq.init, acc);
-                }
                 te_dw_requant(acc, (oy1 - oy) * out_w, &rq, o + (size_t)oy * (size_t)out_w * (size_t)ch,
                               (size_t)ch);
             }
