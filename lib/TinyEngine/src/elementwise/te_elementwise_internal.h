@@ -71,7 +71,7 @@ static inline int64_t te_ew_round_quotient(float x, float scale)
     __asm__("vcvta.s32.f32 %0, %1" : "=t"(q) : "t"(q));
     memcpy(&r, &q, sizeof r);
     return r;
-#endif
+#else
     if (q != q) {
         return 0;
     }
@@ -90,6 +90,7 @@ static inline int64_t te_ew_round_quotient(float x, float scale)
         t -= 1;
     }
     return t;
+#endif
 }
 
 /*
