@@ -58,6 +58,36 @@ static inline int32_t te_smmlar(int32_t a, int32_t b, int32_t acc)
 }
 #endif
 
+/*
+ * Requantization of a doubled sum S = 2 s, for a multiplier m in (2^30, 2^31)
+ * and a right shift e >= 1 (te_rqd_make: e <= 23). The one-SMLAL form of TF Lite's
+ * MultiplyByQuantizedMultiplier, floor((s m + 2^30 + 2^(30+e) - [s < 0] 2^31)
+ * / 2^(31+e)), with numerator and denominator doubled, leaves every term but
+ * S m and the 2^31 rounding constant a whole multiple of 2^32: the value
+ * plus the output offset z is SMMLAR(S, m, (2z + 1) 2^(e-1) - [S < 0]) >> e.
+ * Callers keep S, k and the SMMLAR high word in range (|S m / 2^32| < 2^29,
+ * |k| < 2^29); the pointwise and first-conv kernels
+ * (te_mac_dsp.h), the depthwise rows (te_dw_rows.h) and the squeeze-and-excite
+ * MUL (te_mul_fast.h) share it.
+ */
+typedef struct {
+    int32_t m; /* multiplier */
+    int32_t k; /* (2 out_off + 1) 2^(e-1) */
+    int32_t e; /* right shift */
+} te_rqd;
+
+static inline te_rqd te_rqd_make(int32_t multiplier, int32_t shift, int32_t out_off)
+{
+    te_rqd q;
+    q.m = multiplier;
+    q.e = -shift;
+    q.k = (int32_t)((uint32_t)(2 * out_off + 1) << (q.e - 1));
+    return q;
+}
+
+/* TF Lite's requantization of S / 2 plus the output offset, before the clamp. */
+static inline int32_t te_rqd_rq(int32_t s2, te_rqd q) { return te_smmlar(s2, q.m, q.k + (s2 >> 31)) >> q.e; }
+
 #if TE_DSP
 
 /* Four int8 from any address (LDR is unaligned-safe on Armv7E-M; memcpy compiles to it). */

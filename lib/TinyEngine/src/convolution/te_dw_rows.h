@@ -179,19 +179,13 @@ void te_dw_rows_layer_stack(te_dw_rows *g, int32_t n, const int8_t *filter, cons
 
 #ifdef TE_DW_ROWS_DEFINE
 /*
- * Requantization of one channel. With TF Lite's multiplier m in (2^30, 2^31)
- * and a right shift e >= 1, te_chq's single SMLAL form is
- * floor((a m + 2^30 + 2^(30+e) - [a < 0] 2^31) / 2^(31+e)). Doubling a (the
- * taps are stored doubled) makes every term but the sign's whole in the high
- * word: floor((hi(2a m + 2^31 + 2^(31+e) + z 2^(32+e)) - [a < 0]) / 2^e) is
- * the same value plus the output zero point z, and that high word is one
- * SMMLAR (rounding high multiply-accumulate) of 2a, m and 2^(e-1) + z 2^e.
- * So: SMMLAR, an add of a >> 31, a shift, a saturation. Taken when 2a and
- * the constant stay in range.
+ * Requantization of one channel: te_rqd's one-SMMLAR form on the doubled sum
+ * (te_dsp.h; the taps are stored doubled), taken when 2a and the constant
+ * stay in range, else te_chq's exact general form.
  */
 typedef struct {
     int fast;
-    int32_t m, e, hi0;
+    te_rqd r; /* the fast form's constants */
     te_chq q; /* the exact general form, for the other channels */
     uint32_t init; /* every sum's start value (te_dw_chan_prep) */
     int32_t out_off;
@@ -199,16 +193,11 @@ typedef struct {
     int mode; /* 0: fast, int8's whole range; 1: fast with a clamp; 2: te_chq */
 } te_dw_rq;
 
-static inline int32_t te_dw_rq_fast(int32_t a2, int32_t m, int32_t hi0, int32_t e)
-{
-    return (te_smmlar(a2, m, hi0) + (a2 < 0 ? -1 : 0)) >> e;
-}
-
 /* n sums (rq->init included) requantized to out[0], out[step], ...: the fast form, no activation but int8's range. */
 static TE_ALWAYS_INLINE void te_dw_requant_full_body(const int32_t *acc, int32_t n, const te_dw_rq *rq, int8_t *out,
                                                      size_t step)
 {
-    const int32_t m = rq->m, hi0 = rq->hi0, e = rq->e;
+    const te_rqd r = rq->r;
     int32_t i = 0;
 #if TE_DW_ASM
     /*
@@ -248,14 +237,14 @@ static TE_ALWAYS_INLINE void te_dw_requant_full_body(const int32_t *acc, int32_t
                          "bne    1b"
                          : [acc] "+r"(acc), [out] "+r"(out), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
                            [a3] "=&r"(a3), [t] "=&r"(t)
-                         : [m] "r"(m), [k] "r"(hi0), [e] "r"(e), [step] "r"(step), [end] "r"(end)
+                         : [m] "r"(r.m), [k] "r"(r.k), [e] "r"(r.e), [step] "r"(step), [end] "r"(end)
                          : "cc", "memory");
         n &= 3;
     }
 #endif
     size_t at = 0;
     for (; i < n; ++i) {
-        const int32_t v = te_dw_rq_fast(acc[i], m, hi0, e);
+        const int32_t v = te_rqd_rq(acc[i], r);
         out[at] = (int8_t)TE_CLAMP(v, -128, 127);
         at += step;
     }
@@ -270,10 +259,11 @@ TE_NOINLINE static void te_dw_requant_full(const int32_t *acc, int32_t n, const 
 TE_NOINLINE static void te_dw_requant_clamp(const int32_t *acc, int32_t n, const te_dw_rq *rq, int8_t *out,
                                             size_t step)
 {
-    const int32_t m = rq->m, hi0 = rq->hi0, e = rq->e, lo = rq->act.min, hi = rq->act.max;
+    const te_rqd r = rq->r;
+    const int32_t lo = rq->act.min, hi = rq->act.max;
     size_t at = 0;
     for (int32_t i = 0; i < n; ++i) {
-        int32_t v = te_dw_rq_fast(acc[i], m, hi0, e);
+        int32_t v = te_rqd_rq(acc[i], r);
         v = v < lo ? lo : v;
         v = v > hi ? hi : v;
         out[at] = (int8_t)v;
@@ -330,9 +320,9 @@ static void te_dw_chan_prep(const int8_t *filter, int32_t n_taps, int32_t ch, co
         if (hi0 > -((int64_t)1 << 29) && hi0 < ((int64_t)1 << 29) &&
             (b < 0 ? -b : b) + 255 * 128 * (int64_t)n_taps < ((int64_t)1 << 30)) {
             rq->fast = 1;
-            rq->m = rq->q.multiplier;
-            rq->e = e;
-            rq->hi0 = (int32_t)hi0;
+            rq->r.m = rq->q.multiplier;
+            rq->r.e = e;
+            rq->r.k = (int32_t)hi0;
         }
     }
     const int32_t sh = rq->fast; /* the fast form's taps are doubled */

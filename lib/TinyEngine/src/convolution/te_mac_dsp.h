@@ -387,23 +387,14 @@ static inline void te_matmul_rows_rqf(const int8_t *x0, int n_pix, const int8_t 
 }
 
 /*
- * Requantization of a doubled accumulator S = 2 s (te_rqd), for layers whose
- * every channel has a right shift e in [1, 23], a multiplier m in (2^30, 2^31)
- * and accumulators bounded by |s| < 2^29 (te_rqd_layer_ok). te_chq's one-SMLAL
- * form floor((s m + 2^30 + 2^(30+e) - [s < 0] 2^31) / 2^(31+e)), with numerator
- * and denominator doubled, leaves every term but S m and the 2^31 rounding
- * constant a whole multiple of 2^32: the value plus the output offset z is
- * SMMLAR(S, m, (2z + 1) 2^(e-1) - [S < 0]) >> e. Four instructions an output
- * before the clamp (ADD with the sign, SMMLAR, ASR, SSAT) instead of six; the
- * doubling itself is free where one operand is widened once and reused (its
- * int16 lanes hold 2w, at most 256 in magnitude). The bound keeps S and the
- * SMMLAR high word in range: |S m / 2^32| < 2^29 and |(2z + 1) 2^(e-1)| < 2^30.
+ * Requantization of a doubled accumulator S = 2 s (te_rqd, te_dsp.h), for
+ * layers whose every channel has a right shift e in [1, 23], a multiplier m
+ * in (2^30, 2^31) and accumulators bounded by |s| < 2^29 (te_rqd_layer_ok).
+ * Four instructions an output before the clamp (ADD with the sign, SMMLAR,
+ * ASR, SSAT) instead of six; the doubling itself is free where one operand
+ * is widened once and reused (its int16 lanes hold 2w, at most 256 in
+ * magnitude).
  */
-typedef struct {
-    int32_t m; /* multiplier */
-    int32_t k; /* (2 out_off + 1) 2^(e-1) */
-    int32_t e; /* right shift */
-} te_rqd;
 
 #if TE_DSP_NATIVE
 
@@ -438,15 +429,8 @@ static inline int te_rqd_layer_ok(const te_per_channel_quant *quant, const int32
 
 static inline te_rqd te_rqd_of(const te_per_channel_quant *quant, int32_t c, int32_t out_off)
 {
-    te_rqd q;
-    q.m = quant->multiplier[c];
-    q.e = -quant->shift[c];
-    q.k = (int32_t)((uint32_t)(2 * out_off + 1) << (q.e - 1));
-    return q;
+    return te_rqd_make(quant->multiplier[c], quant->shift[c], out_off);
 }
-
-/* te_requantize(S / 2, m, shift) + out_off, before the clamp. */
-static inline int32_t te_rqd_rq(int32_t s2, te_rqd q) { return te_smmlar(s2, q.m, q.k + (s2 >> 31)) >> q.e; }
 
 /* Two neighbouring outputs (channels c, c + 1 of one pixel), clamped; full as in te_rqf_out. */
 static TE_ALWAYS_INLINE void te_rqd_st2(int8_t *out, int32_t s0, int32_t s1, te_rqd q0, te_rqd q1, te_activation act,

@@ -72,45 +72,22 @@ static inline int te_mul_fast_ok(const te_mul_params *p)
  * Squeeze-and-excite MUL: a [..., C] tensor times a per-channel [1, ..., 1, C]
  * operand. The per-channel factor f = y[c] + off_y is fixed down a channel, so
  * the kernel runs channel by channel over the pixels (stride C) with f and
- * off_x * f in registers, and requantizes in the form te_dw_rq documents
- * (convolution/te_dw_rows.h): with the product s doubled, TF Lite's
- * floor((s m + 2^30 + 2^(30+e) - [s < 0] 2^31) / 2^(31+e)) + z (te_ew_rqf's
- * merged form, m > 2^30) is floor((hi(2s m + 2^31 + (2^(e-1) + z 2^e) 2^32)
- * - [s < 0]) / 2^e): one SMMLAR, an add of s >> 31, a shift, a saturation.
- * 2s = x * 2f + 2 off_x f is one MLA. About 8 instructions an element on
- * the M7 in place (seven, plus the strided addressing and each channel's
- * set-up; 8.5 out of place) against 14.5 for the per-pixel rows.
+ * off_x * f in registers, and requantizes the doubled product 2s =
+ * x * 2f + 2 off_x f (one MLA) with te_rqd (te_dsp.h): an add of the sign,
+ * one SMMLAR, a shift, a saturation. About 8 instructions an element on the
+ * M7 in place (seven, plus the strided addressing and each channel's set-up;
+ * 8.5 out of place) against 14.5 for the per-pixel rows.
  */
-typedef struct {
-    int32_t m;   /* multiplier, > 2^30 */
-    int32_t acc; /* 2^(e-1) + out_off * 2^e: the rounding half and the zero point in SMMLAR's high word */
-    int32_t e;   /* right shift, [1, 23] */
-} te_mul_se_rq;
 
 /*
  * Where the form is exact: m > 2^30 (so hi < 0 exactly when s < 0, as in te_ew_rqf), a right shift. With
- * |s| <= 383^2 (offsets in [-255, 255]) the high word moves acc by under 2^19, and |acc| + 2^19 < 2^31
+ * |s| <= 383^2 (offsets in [-255, 255]) the high word moves k by under 2^19, and |k| + 2^19 < 2^31
  * for e <= 23 and |out_off| <= 255, so SMMLAR's high word never wraps.
  */
 static inline int te_mul_se_ok(const te_mul_params *p)
 {
     return p->output_quant.multiplier > (1 << 30) && p->output_quant.shift <= -1 && p->output_quant.shift >= -23 &&
            p->output_offset >= -255 && p->output_offset <= 255;
-}
-
-static inline te_mul_se_rq te_mul_se_rq_of(const te_mul_params *p)
-{
-    te_mul_se_rq q;
-    q.m = p->output_quant.multiplier;
-    q.e = -p->output_quant.shift;
-    q.acc = (int32_t)((uint32_t)(2 * p->output_offset + 1) << (q.e - 1));
-    return q;
-}
-
-/* The requantized (not yet clamped) output of a doubled product a2 = 2s. */
-static inline int32_t te_mul_se_rq1(int32_t a2, te_mul_se_rq q)
-{
-    return (te_smmlar(a2, q.m, q.acc) + (a2 < 0 ? -1 : 0)) >> q.e;
 }
 
 /* Saturation to the activation's range; `full` when it is all of int8 (one SSAT). */
@@ -131,7 +108,7 @@ static inline int8_t te_mul_se_clamp8(int32_t v, te_activation act, int full)
  * keeps the step from spilling (the code generator runs MUL in place).
  */
 TE_EW_INLINE void te_mul_se_channel(const int8_t *x, int8_t *o, int32_t stride, int32_t n, int32_t f2, int32_t g2,
-                                    te_mul_se_rq q, te_activation act, int full, int inplace)
+                                    te_rqd q, te_activation act, int full, int inplace)
 {
     const int32_t s2 = 2 * stride, s3 = 3 * stride;
     const int8_t *in = inplace ? o : x;
@@ -139,12 +116,12 @@ TE_EW_INLINE void te_mul_se_channel(const int8_t *x, int8_t *o, int32_t stride, 
     for (int32_t k = n >> 2; k > 0; --k) {
         const int32_t a0 = in[0] * f2 + g2;
         const int32_t a1 = in[stride] * f2 + g2;
-        o[0] = te_mul_se_clamp8(te_mul_se_rq1(a0, q), act, full);
-        o[stride] = te_mul_se_clamp8(te_mul_se_rq1(a1, q), act, full);
+        o[0] = te_mul_se_clamp8(te_rqd_rq(a0, q), act, full);
+        o[stride] = te_mul_se_clamp8(te_rqd_rq(a1, q), act, full);
         const int32_t a2 = in[s2] * f2 + g2;
         const int32_t a3 = in[s3] * f2 + g2;
-        o[s2] = te_mul_se_clamp8(te_mul_se_rq1(a2, q), act, full);
-        o[s3] = te_mul_se_clamp8(te_mul_se_rq1(a3, q), act, full);
+        o[s2] = te_mul_se_clamp8(te_rqd_rq(a2, q), act, full);
+        o[s3] = te_mul_se_clamp8(te_rqd_rq(a3, q), act, full);
         if (!inplace) {
             in += 4 * stride;
         }
@@ -154,7 +131,7 @@ TE_EW_INLINE void te_mul_se_channel(const int8_t *x, int8_t *o, int32_t stride, 
         }
     }
     for (int32_t k = n & 3; k > 0; --k) {
-        *o = te_mul_se_clamp8(te_mul_se_rq1(*in * f2 + g2, q), act, full);
+        *o = te_mul_se_clamp8(te_rqd_rq(*in * f2 + g2, q), act, full);
         in += stride;
         o += stride;
     }
@@ -167,7 +144,7 @@ TE_EW_INLINE void te_mul_se_channel(const int8_t *x, int8_t *o, int32_t stride, 
 TE_EW_INLINE void te_mul_se_all(const te_mul_params *p, int32_t n_pix, int32_t n_ch, const int8_t *x, int32_t off_x,
                                 const int8_t *y, int32_t off_y, int8_t *out, int full, int inplace)
 {
-    const te_mul_se_rq q = te_mul_se_rq_of(p);
+    const te_rqd q = te_rqd_make(p->output_quant.multiplier, p->output_quant.shift, p->output_offset);
     for (int32_t c = 0; c < n_ch; ++c) {
         /* |2f| <= 766 and |2 off_x f| <= 2 * 255 * 383: the doubled product stays far inside int32. */
         const int32_t f2 = 2 * (y[c] + off_y);
